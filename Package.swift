@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "DepthAnything3Swift",
+    products: [
+        .library(name: "DepthAnything3", targets: ["DepthAnything3"]),
+        .executable(name: "da3", targets: ["da3"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages named in `providers`).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
+
+        // Tensors and CPU kernels: no model knowledge.
+        .target(name: "DA3Kernels", dependencies: ["CBLAS"]),
+        // Memory-mapped safetensors reader.
+        .target(name: "SafeTensors"),
+        // The Depth Anything 3 network: presets, weights, backbone, head, camera decoder.
+        .target(name: "DA3Model", dependencies: ["DA3Kernels", "SafeTensors"]),
+        // Image decoding and OpenCV-exact resizing / official preprocessing.
+        .target(name: "DA3Image", dependencies: ["CTurboJPEG", "CSPNG"]),
+        // Public library API: load once, estimate many images, write outputs.
+        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image"]),
+        // Command-line tool.
+        .executableTarget(name: "da3", dependencies: [
+            "DepthAnything3",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Test helpers shared by test targets (synthetic weights, fixture paths, metrics).
+        .target(name: "DA3TestSupport", dependencies: ["DA3Model", "SafeTensors"]),
+
+        .testTarget(name: "DA3KernelsTests", dependencies: ["DA3Kernels", "DA3TestSupport"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "DA3TestSupport"]),
+        .testTarget(name: "DA3ImageTests", dependencies: ["DA3Image", "DA3TestSupport"]),
+        .testTarget(name: "DA3ModelTests", dependencies: ["DA3Model", "DepthAnything3", "DA3TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["DepthAnything3", "DA3TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+// libspng PNG decoder/encoder (Debian: libspng-dev).
+#include <spng.h>

@@ -1,0 +1,1 @@
+// DA3Model placeholder

@@ -1,0 +1,1 @@
+// DepthAnything3 placeholder
