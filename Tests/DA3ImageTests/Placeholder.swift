@@ -1,2 +1,0 @@
-import XCTest
-final class DA3ImageTestsPlaceholder: XCTestCase { func testNothing() {} }
