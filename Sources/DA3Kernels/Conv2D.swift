@@ -1,0 +1,85 @@
+/// 2-D convolution on planar (C, H, W) maps, as `torch.nn.Conv2d` (groups = 1, dilation = 1).
+/// 1x1 convolutions are a single GEMM; larger kernels use im2col on bands of output rows so
+/// the column buffer stays a few MB however large the image is.
+public enum Conv2D {
+    /// Output size of one spatial dimension.
+    public static func outputSize(_ input: Int, kernel: Int, stride: Int, padding: Int) -> Int {
+        (input + 2 * padding - kernel) / stride + 1
+    }
+
+    /// Column-buffer budget in floats per band.
+    static let bandBudget = 1 << 21
+
+    /// weight: (outChannels, inChannels, kernel, kernel); bias: outChannels or nil.
+    /// Writes (outChannels, outH, outW) into `y`.
+    public static func forward(
+        _ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outChannels: Int,
+        kernel: Int, stride: Int = 1, padding: Int = 0,
+        into y: UnsafeMutablePointer<Float>
+    ) {
+        let outH = outputSize(height, kernel: kernel, stride: stride, padding: padding)
+        let outW = outputSize(width, kernel: kernel, stride: stride, padding: padding)
+        let plane = outH * outW
+        if kernel == 1 && stride == 1 && padding == 0 {
+            GEMM.sgemm(m: outChannels, n: plane, k: channels, a: weight, lda: channels, b: x, ldb: plane, c: y, ldc: plane)
+        } else {
+            let kk = channels * kernel * kernel
+            let bandRows = max(1, min(outH, bandBudget / max(1, kk * outW)))
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: kk * bandRows * outW)
+            defer { col.deallocate() }
+            var r0 = 0
+            while r0 < outH {
+                let rows = min(bandRows, outH - r0)
+                im2col(x, channels: channels, height: height, width: width, kernel: kernel, stride: stride, padding: padding,
+                       outW: outW, rowStart: r0, rows: rows, into: col)
+                GEMM.sgemm(m: outChannels, n: rows * outW, k: kk, a: weight, lda: kk, b: col, ldb: rows * outW,
+                           c: y + r0 * outW, ldc: plane)
+                r0 += rows
+            }
+        }
+        if let bias {
+            for c in 0..<outChannels {
+                let b = bias[c], p = y + c * plane
+                for i in 0..<plane { p[i] += b }
+            }
+        }
+    }
+
+    /// Fills col[(c*k + ky)*k + kx][r*outW + ox] for output rows rowStart..<rowStart+rows (zero padding).
+    static func im2col(
+        _ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int,
+        outW: Int, rowStart: Int, rows: Int, into col: UnsafeMutablePointer<Float>
+    ) {
+        let n = rows * outW
+        let xs = UncheckedBox(x), cs = UncheckedBox(col)
+        Parallel.forEachChunk(channels * kernel * kernel, costPerItem: n) { range in
+            for kRow in range {
+                let c = kRow / (kernel * kernel), ky = (kRow / kernel) % kernel, kx = kRow % kernel
+                let dst = cs.value + kRow * n
+                let src = xs.value + c * height * width
+                for r in 0..<rows {
+                    let iy = (rowStart + r) * stride - padding + ky
+                    let d = dst + r * outW
+                    if iy < 0 || iy >= height {
+                        d.update(repeating: 0, count: outW)
+                        continue
+                    }
+                    let srow = src + iy * width
+                    if stride == 1 {
+                        // Contiguous span with zero edges.
+                        let lo = max(0, padding - kx), hi = min(outW, width + padding - kx)
+                        if lo > 0 { d.update(repeating: 0, count: lo) }
+                        if hi > lo { (d + lo).update(from: srow + (lo - padding + kx), count: hi - lo) }
+                        if hi < outW { (d + max(hi, 0)).update(repeating: 0, count: outW - max(hi, 0)) }
+                    } else {
+                        for ox in 0..<outW {
+                            let ix = ox * stride - padding + kx
+                            d[ox] = (ix >= 0 && ix < width) ? srow[ix] : 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

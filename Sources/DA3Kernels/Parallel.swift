@@ -1,0 +1,39 @@
+import Dispatch
+import Foundation
+
+/// Splits index ranges over the machine's cores. Regions are coarse (one chunk per worker)
+/// because waking a thread costs tens of microseconds.
+public enum Parallel {
+    /// Number of worker threads used by `forEachChunk` (defaults to the active processor count,
+    /// overridden by `DA3_NUM_THREADS`).
+    public static let threadCount: Int = {
+        if let s = ProcessInfo.processInfo.environment["DA3_NUM_THREADS"], let n = Int(s), n > 0 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
+
+    /// Calls `body` on disjoint sub-ranges covering `0..<count`, in parallel when the work is
+    /// large enough (`count * costPerItem` above ~100k units).
+    public static func forEachChunk(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let workers = min(threadCount, count)
+        if workers <= 1 || count * costPerItem < 100_000 {
+            body(0..<count)
+            return
+        }
+        let chunk = (count + workers - 1) / workers
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let start = w * chunk
+                let end = min(count, start + chunk)
+                if start < end { box.value(start..<end) }
+            }
+        }
+    }
+}
+
+/// Carries a non-Sendable value into a concurrent region whose iterations touch disjoint data.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

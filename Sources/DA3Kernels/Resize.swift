@@ -1,0 +1,85 @@
+import Foundation
+
+/// Resampling of planar (C, H, W) maps with PyTorch's `F.interpolate` conventions.
+public enum Resize {
+    /// Bilinear with align_corners=True (DPT fusion blocks and the head's final upsampling).
+    public static func bilinearAlignCorners(
+        _ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+        outHeight: Int, outWidth: Int, into y: UnsafeMutablePointer<Float>
+    ) {
+        let ys = axis(input: height, output: outHeight)
+        let xs = axis(input: width, output: outWidth)
+        let xp = UncheckedBox(x), yp = UncheckedBox(y)
+        Parallel.forEachChunk(channels, costPerItem: outHeight * outWidth * 6) { range in
+            for c in range {
+                let src = xp.value + c * height * width
+                let dst = yp.value + c * outHeight * outWidth
+                for oy in 0..<outHeight {
+                    let (y0, y1, ly0, ly1) = ys[oy]
+                    let r0 = src + y0 * width, r1 = src + y1 * width
+                    let d = dst + oy * outWidth
+                    for ox in 0..<outWidth {
+                        let (x0, x1, lx0, lx1) = xs[ox]
+                        d[ox] = ly0 * (lx0 * r0[x0] + lx1 * r0[x1]) + ly1 * (lx0 * r1[x0] + lx1 * r1[x1])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Source taps and weights along one axis: scale = (in-1)/(out-1) in Float32, as PyTorch computes it.
+    static func axis(input: Int, output: Int) -> [(Int, Int, Float, Float)] {
+        let scale: Float = output > 1 ? Float(input - 1) / Float(output - 1) : 0
+        return (0..<output).map { o in
+            let real = scale * Float(o)
+            let i0 = min(Int(real), input - 1)
+            let i1 = i0 + (i0 < input - 1 ? 1 : 0)
+            let l1 = min(max(real - Float(i0), 0), 1)
+            return (i0, i1, 1 - l1, l1)
+        }
+    }
+
+    /// Bicubic (A = -0.75), align_corners=False, antialias=False, with explicit scale factors as
+    /// `F.interpolate(..., scale_factor=(sh, sw), mode="bicubic")`: the source coordinate is
+    /// (dst + 0.5) / scale - 0.5 and border taps clamp.
+    public static func bicubic(
+        _ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+        outHeight: Int, outWidth: Int, scaleHeight: Double, scaleWidth: Double,
+        into y: UnsafeMutablePointer<Float>
+    ) {
+        let ys = cubicAxis(input: height, output: outHeight, scaleFactor: scaleHeight)
+        let xs = cubicAxis(input: width, output: outWidth, scaleFactor: scaleWidth)
+        for c in 0..<channels {
+            let src = x + c * height * width
+            let dst = y + c * outHeight * outWidth
+            for oy in 0..<outHeight {
+                let (ry, wy) = ys[oy]
+                for ox in 0..<outWidth {
+                    let (rx, wx) = xs[ox]
+                    var acc: Float = 0
+                    for i in 0..<4 {
+                        let row = src + ry[i] * width
+                        let h = wx[0] * row[rx[0]] + wx[1] * row[rx[1]] + wx[2] * row[rx[2]] + wx[3] * row[rx[3]]
+                        acc += wy[i] * h
+                    }
+                    dst[oy * outWidth + ox] = acc
+                }
+            }
+        }
+    }
+
+    static func cubicAxis(input: Int, output: Int, scaleFactor: Double) -> [([Int], [Float])] {
+        let a: Float = -0.75
+        let scale = Float(1.0 / scaleFactor)
+        func conv1(_ t: Float) -> Float { ((a + 2) * t - (a + 3)) * t * t + 1 }
+        func conv2(_ t: Float) -> Float { ((a * t - 5 * a) * t + 8 * a) * t - 4 * a }
+        return (0..<output).map { o in
+            let real = scale * (Float(o) + 0.5) - 0.5
+            let i0 = Int(floorf(real))
+            let t = real - floorf(real)
+            let w = [conv2(t + 1), conv1(t), conv1(1 - t), conv2(2 - t)]
+            let idx = (0..<4).map { min(max(i0 - 1 + $0, 0), input - 1) }
+            return (idx, w)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import DA3Kernels
+
+/// `nn.Linear` weights: W (out x in), b (out).
+struct LinearWeights {
+    let inFeatures: Int, outFeatures: Int
+    var weight: [Float]
+    var bias: [Float]
+
+    init(_ loader: WeightLoader, _ key: String, in inFeatures: Int, out outFeatures: Int) throws {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        weight = try loader.tensor(key + ".weight", [outFeatures, inFeatures])
+        bias = try loader.tensor(key + ".bias", [outFeatures])
+    }
+
+    /// Folds a per-output-channel scale (LayerScale gamma) into W and b: exact algebra, done once.
+    mutating func scaleOutputs(by gamma: [Float]) {
+        for o in 0..<outFeatures {
+            for i in 0..<inFeatures { weight[o * inFeatures + i] *= gamma[o] }
+            bias[o] *= gamma[o]
+        }
+    }
+
+    /// y (rows x out) = x (rows x in) W^T + b.
+    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        weight.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                Linear.forward(x, rows: rows, inFeatures: inFeatures, weight: w.baseAddress!, bias: b.baseAddress!,
+                               outFeatures: outFeatures, into: y)
+            }
+        }
+    }
+}
+
+/// `nn.LayerNorm` weights and epsilon.
+struct LayerNormWeights {
+    let width: Int
+    let eps: Float
+    let weight: [Float]
+    let bias: [Float]
+
+    init(_ loader: WeightLoader, _ key: String, width: Int, eps: Float) throws {
+        self.width = width
+        self.eps = eps
+        weight = try loader.tensor(key + ".weight", [width])
+        bias = try loader.tensor(key + ".bias", [width])
+    }
+
+    /// Normalizes `rows` rows (strides in elements; in-place allowed).
+    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, inStride: Int? = nil,
+                        into y: UnsafeMutablePointer<Float>, outStride: Int? = nil) {
+        weight.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                LayerNorm.forward(x, rows: rows, width: width, inStride: inStride, weight: w.baseAddress!,
+                                  bias: b.baseAddress!, eps: eps, into: y, outStride: outStride)
+            }
+        }
+    }
+}
+
+/// `nn.Conv2d` weights (groups = 1) with its stride and padding.
+struct ConvWeights {
+    let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+    let weight: [Float]
+    let bias: [Float]?
+
+    init(_ loader: WeightLoader, _ key: String, in inChannels: Int, out outChannels: Int, kernel: Int,
+         stride: Int = 1, padding: Int = 0, bias hasBias: Bool = true) throws {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        weight = try loader.tensor(key + ".weight", [outChannels, inChannels, kernel, kernel])
+        bias = hasBias ? try loader.tensor(key + ".bias", [outChannels]) : nil
+    }
+
+    func outputSize(height: Int, width: Int) -> (Int, Int) {
+        (Conv2D.outputSize(height, kernel: kernel, stride: stride, padding: padding),
+         Conv2D.outputSize(width, kernel: kernel, stride: stride, padding: padding))
+    }
+
+    /// Applies the convolution to a (inChannels, height, width) map.
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 3 && x.shape[0] == inChannels)
+        let (h, w) = (x.shape[1], x.shape[2])
+        let (oh, ow) = outputSize(height: h, width: w)
+        var y = Tensor(zeros: [outChannels, oh, ow])
+        x.data.withUnsafeBufferPointer { xp in
+            weight.withUnsafeBufferPointer { wp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    if let bias {
+                        bias.withUnsafeBufferPointer { bp in
+                            Conv2D.forward(xp.baseAddress!, channels: inChannels, height: h, width: w, weight: wp.baseAddress!,
+                                           bias: bp.baseAddress!, outChannels: outChannels, kernel: kernel, stride: stride,
+                                           padding: padding, into: yp.baseAddress!)
+                        }
+                    } else {
+                        Conv2D.forward(xp.baseAddress!, channels: inChannels, height: h, width: w, weight: wp.baseAddress!,
+                                       bias: nil, outChannels: outChannels, kernel: kernel, stride: stride,
+                                       padding: padding, into: yp.baseAddress!)
+                    }
+                }
+            }
+        }
+        return y
+    }
+}
+
+extension Tensor {
+    /// Element-wise ReLU copy.
+    func relu() -> Tensor {
+        var out = self
+        out.data.withUnsafeMutableBufferPointer { Elementwise.relu($0.baseAddress!, count: $0.count) }
+        return out
+    }
+
+    /// self += other (same shape).
+    mutating func add(_ other: Tensor) {
+        precondition(shape == other.shape)
+        other.data.withUnsafeBufferPointer { o in
+            data.withUnsafeMutableBufferPointer { Elementwise.add(o.baseAddress!, into: $0.baseAddress!, count: $0.count) }
+        }
+    }
+
+    /// Bilinear align_corners=True resize of a (C, H, W) map.
+    func resizedBilinear(height outH: Int, width outW: Int) -> Tensor {
+        let (c, h, w) = (shape[0], shape[1], shape[2])
+        if h == outH && w == outW { return self }
+        var y = Tensor(zeros: [c, outH, outW])
+        data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                Resize.bilinearAlignCorners(xp.baseAddress!, channels: c, height: h, width: w,
+                                            outHeight: outH, outWidth: outW, into: yp.baseAddress!)
+            }
+        }
+        return y
+    }
+}

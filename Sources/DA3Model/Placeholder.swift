@@ -1,1 +1,0 @@
-// DA3Model placeholder

@@ -1,0 +1,132 @@
+import DA3Kernels
+
+/// One ViT block (`model/dinov2/layers/block.py` with `attention.py`, `mlp.py`, `layer_scale.py`):
+/// x += ls1 * attn(norm1(x)); x += ls2 * mlp(norm2(x)). LayerScale is folded into attn.proj and
+/// mlp.fc2 at load time.
+struct TransformerBlock {
+    let dim: Int, heads: Int, headDim: Int
+    let norm1: LayerNormWeights, norm2: LayerNormWeights
+    let qkv: LinearWeights
+    let proj: LinearWeights
+    /// q/k LayerNorm over the head dimension (blocks >= qkNormStart), eps 1e-5.
+    let qNorm: LayerNormWeights?, kNorm: LayerNormWeights?
+    let fc1: LinearWeights, fc2: LinearWeights
+    /// Whether this block applies RoPE (blocks >= ropeStart).
+    let usesRoPE: Bool
+
+    init(_ loader: WeightLoader, index i: Int, config: ModelConfig) throws {
+        typealias K = CheckpointKeys.Block
+        let p = CheckpointKeys.Backbone.block(i)
+        let d = config.embedDim
+        dim = d
+        heads = config.heads
+        headDim = config.headDim
+        norm1 = try LayerNormWeights(loader, p + K.norm1, width: d, eps: 1e-6)
+        norm2 = try LayerNormWeights(loader, p + K.norm2, width: d, eps: 1e-6)
+        qkv = try LinearWeights(loader, p + K.qkv, in: d, out: 3 * d)
+        var proj = try LinearWeights(loader, p + K.proj, in: d, out: d)
+        proj.scaleOutputs(by: try loader.tensor(p + K.ls1, [d]))
+        self.proj = proj
+        if i >= config.qkNormStart && config.qkNormStart >= 0 {
+            qNorm = try LayerNormWeights(loader, p + K.qNorm, width: headDim, eps: 1e-5)
+            kNorm = try LayerNormWeights(loader, p + K.kNorm, width: headDim, eps: 1e-5)
+        } else {
+            qNorm = nil
+            kNorm = nil
+        }
+        let hidden = config.mlpRatio * d
+        fc1 = try LinearWeights(loader, p + K.fc1, in: d, out: hidden)
+        var fc2 = try LinearWeights(loader, p + K.fc2, in: hidden, out: d)
+        fc2.scaleOutputs(by: try loader.tensor(p + K.ls2, [d]))
+        self.fc2 = fc2
+        usesRoPE = i >= config.ropeStart && config.ropeStart >= 0
+    }
+
+    /// Runs the block in place on x (tokens x dim). `positions` are (y, x) per token for RoPE.
+    func forward(_ x: inout Tensor, positions: [(Int, Int)], rope: RoPE2D, scratch: inout BlockScratch) {
+        let tokens = x.shape[0]
+        scratch.reserve(tokens: tokens, dim: dim, hidden: fc1.outFeatures)
+        x.data.withUnsafeMutableBufferPointer { xb in
+            let xp = xb.baseAddress!
+            let normed = scratch.normed.baseAddress!, qkvBuf = scratch.qkv.baseAddress!
+            let attnOut = scratch.attn.baseAddress!, hidden = scratch.hidden.baseAddress!
+            let delta = scratch.delta.baseAddress!
+            // Attention branch.
+            norm1(xp, rows: tokens, into: normed)
+            qkv(normed, rows: tokens, into: qkvBuf)
+            prepareQK(qkvBuf, tokens: tokens, positions: positions, rope: rope)
+            Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
+                              scores: scratch.scores.baseAddress!, into: attnOut)
+            proj(attnOut, rows: tokens, into: delta)
+            Elementwise.add(delta, into: xp, count: tokens * dim)
+            // MLP branch.
+            norm2(xp, rows: tokens, into: normed)
+            fc1(normed, rows: tokens, into: hidden)
+            Elementwise.gelu(hidden, count: tokens * fc1.outFeatures)
+            fc2(hidden, rows: tokens, into: delta)
+            Elementwise.add(delta, into: xp, count: tokens * dim)
+        }
+    }
+
+    /// q/k LayerNorm per head, then RoPE, in place inside the fused qkv buffer.
+    private func prepareQK(_ qkv: UnsafeMutablePointer<Float>, tokens: Int, positions: [(Int, Int)], rope: RoPE2D) {
+        let stride = 3 * dim
+        if let qNorm, let kNorm {
+            for h in 0..<heads {
+                let q = qkv + h * headDim, k = qkv + dim + h * headDim
+                qNorm(q, rows: tokens, inStride: stride, into: q, outStride: stride)
+                kNorm(k, rows: tokens, inStride: stride, into: k, outStride: stride)
+            }
+        }
+        guard usesRoPE else { return }
+        let qs = UncheckedPointer(qkv)
+        Parallel.forEachChunk(tokens, costPerItem: 2 * dim * 4) { range in
+            for t in range {
+                let (py, px) = positions[t]
+                let row = qs.pointer + t * stride
+                for h in 0..<heads {
+                    rope.apply(row + h * headDim, posY: py, posX: px)
+                    rope.apply(row + dim + h * headDim, posY: py, posX: px)
+                }
+            }
+        }
+    }
+}
+
+/// Work buffers reused by every block of a forward pass.
+struct BlockScratch {
+    var normed: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
+    var qkv: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
+    var attn: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
+    var hidden: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
+    var delta: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
+    var scores: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
+    private var tokens = 0, dim = 0, hiddenWidth = 0
+
+    mutating func reserve(tokens: Int, dim: Int, hidden: Int) {
+        if tokens == self.tokens && dim == self.dim && hidden == hiddenWidth { return }
+        release()
+        self.tokens = tokens
+        self.dim = dim
+        hiddenWidth = hidden
+        normed = .allocate(capacity: tokens * dim)
+        qkv = .allocate(capacity: tokens * 3 * dim)
+        attn = .allocate(capacity: tokens * dim)
+        self.hidden = .allocate(capacity: tokens * hidden)
+        delta = .allocate(capacity: tokens * dim)
+        scores = .allocate(capacity: tokens * tokens)
+    }
+
+    mutating func release() {
+        for b in [normed, qkv, attn, hidden, delta, scores] where b.baseAddress != nil { b.deallocate() }
+        normed = .init(start: nil, count: 0)
+        qkv = normed; attn = normed; hidden = normed; delta = normed; scores = normed
+        tokens = 0
+    }
+}
+
+/// A raw pointer that may cross into a concurrent region touching disjoint elements.
+struct UncheckedPointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import SafeTensors
+
+/// Where weights come from: a checkpoint file, or a generator in tests.
+public protocol WeightSource: AnyObject {
+    /// Human-readable origin for error messages (a file path).
+    var origin: String { get }
+    /// The tensor `key` as Float32; throws when absent or when its shape differs from `shape`.
+    func load(_ key: String, shape: [Int]) throws -> [Float]
+    /// Keys present in the source that nobody asked for (given the ones that were used).
+    func unusedKeys(used: Set<String>) -> [String]
+}
+
+/// Checkpoint loading problems (missing/unexpected tensors, shape mismatches), naming the key.
+public struct CheckpointError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let reason: String
+    public var description: String { "\(file): \(reason)" }
+}
+
+/// A safetensors checkpoint as a weight source.
+public final class SafeTensorsWeightSource: WeightSource {
+    public let file: SafeTensorsFile
+    public var origin: String { file.url.path }
+
+    public init(file: SafeTensorsFile) { self.file = file }
+
+    public func load(_ key: String, shape: [Int]) throws -> [Float] {
+        guard let info = file.tensors[key] else {
+            throw CheckpointError(file: origin, reason: "missing tensor '\(key)'")
+        }
+        guard info.shape == shape else {
+            throw CheckpointError(file: origin, reason: "tensor '\(key)' has shape \(info.shape), expected \(shape)")
+        }
+        guard info.dtype.isFloatConvertible else {
+            throw CheckpointError(file: origin, reason: "tensor '\(key)' has dtype \(info.dtype.rawValue), expected F32, F16 or BF16")
+        }
+        return try file.floats(info, name: key)
+    }
+
+    public func unusedKeys(used: Set<String>) -> [String] {
+        file.tensors.keys.filter { !used.contains($0) }.sorted()
+    }
+}
+
+/// Reads weights by model-relative key, records what was used and enforces strictness at the end.
+final class WeightLoader {
+    let source: WeightSource
+    private(set) var used: Set<String> = []
+
+    init(source: WeightSource) { self.source = source }
+
+    func tensor(_ key: String, _ shape: [Int]) throws -> [Float] {
+        let full = CheckpointKeys.prefix + key
+        used.insert(full)
+        return try source.load(full, shape: shape)
+    }
+
+    /// Fails on any tensor that is neither used nor in an explicitly ignored part of the model.
+    func finish() throws {
+        let ignored = CheckpointKeys.ignoredPrefixes.map { CheckpointKeys.prefix + $0 }
+        let unexpected = source.unusedKeys(used: used).filter { key in !ignored.contains { key.hasPrefix($0) } }
+        if let first = unexpected.first {
+            let more = unexpected.count > 1 ? " (and \(unexpected.count - 1) more)" : ""
+            throw CheckpointError(file: source.origin, reason: "unexpected tensor '\(first)'\(more)")
+        }
+    }
+}

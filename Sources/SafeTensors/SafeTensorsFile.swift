@@ -1,0 +1,156 @@
+import Foundation
+
+/// Where one tensor lives inside a safetensors file.
+public struct TensorInfo: Sendable, Equatable {
+    /// Element type.
+    public let dtype: DType
+    /// Shape, outermost dimension first.
+    public let shape: [Int]
+    /// Byte range inside the data section (after the header).
+    public let byteRange: Range<Int>
+
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// A memory-mapped safetensors file: an 8-byte little-endian header length, a JSON header,
+/// then raw tensor data. The header is validated completely before any offset is used.
+public final class SafeTensorsFile: @unchecked Sendable {
+    /// The file this was read from.
+    public let url: URL
+    /// Tensor name → location, for every tensor in the file.
+    public let tensors: [String: TensorInfo]
+    /// The optional `__metadata__` string map.
+    public let metadata: [String: String]
+    /// Total size of the file in bytes.
+    public let fileSize: Int
+
+    private let data: Data
+    private let dataStart: Int
+
+    /// Largest header accepted (the format's own reference reader uses 100 MB).
+    static let maxHeaderBytes = 100_000_000
+
+    /// Maps and validates `url`. Throws `SafeTensorsError` naming the file on any problem.
+    public init(url: URL) throws {
+        self.url = url
+        let path = url.path
+        func fail(_ reason: String) -> SafeTensorsError { SafeTensorsError(file: path, reason: reason) }
+        guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
+        let mapped: Data
+        do {
+            mapped = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw fail("cannot read file (\(error.localizedDescription))")
+        }
+        data = mapped
+        fileSize = mapped.count
+        guard mapped.count >= 8 else { throw fail("file is \(mapped.count) bytes, too short for a safetensors header") }
+        let headerLength = mapped.withUnsafeBytes { raw -> UInt64 in
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        }
+        guard headerLength >= 2, headerLength <= UInt64(min(Self.maxHeaderBytes, mapped.count - 8)) else {
+            throw fail("corrupt header: declared header length \(headerLength) does not fit a \(mapped.count)-byte file")
+        }
+        dataStart = 8 + Int(headerLength)
+        let headerBytes = mapped.subdata(in: 8..<dataStart)
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: headerBytes)
+        } catch {
+            throw fail("corrupt header: not valid JSON")
+        }
+        guard let object = json as? [String: Any] else { throw fail("corrupt header: JSON is not an object") }
+        let (parsed, meta) = try Self.parseHeader(object, dataSize: mapped.count - dataStart, fail: fail)
+        tensors = parsed
+        metadata = meta
+    }
+
+    private static func parseHeader(
+        _ object: [String: Any], dataSize: Int, fail: (String) -> SafeTensorsError
+    ) throws -> ([String: TensorInfo], [String: String]) {
+        var tensors: [String: TensorInfo] = [:]
+        var metadata: [String: String] = [:]
+        for (name, value) in object {
+            if name == "__metadata__" {
+                guard let map = value as? [String: Any] else { throw fail("corrupt header: __metadata__ is not an object") }
+                for (k, v) in map {
+                    guard let s = v as? String else { throw fail("corrupt header: metadata value for '\(k)' is not a string") }
+                    metadata[k] = s
+                }
+                continue
+            }
+            guard let entry = value as? [String: Any],
+                  let dtypeName = entry["dtype"] as? String,
+                  let shapeValues = entry["shape"] as? [Any],
+                  let offsetValues = entry["data_offsets"] as? [Any], offsetValues.count == 2
+            else { throw fail("corrupt header: entry '\(name)' lacks dtype, shape or data_offsets") }
+            guard let dtype = DType(rawValue: dtypeName) else { throw fail("tensor '\(name)': unknown dtype \(dtypeName)") }
+            var shape: [Int] = []
+            var count = 1
+            for dim in shapeValues {
+                guard let d = exactInt(dim), d >= 0 else { throw fail("corrupt header: tensor '\(name)' has an invalid shape") }
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= dataSize else { throw fail("corrupt header: tensor '\(name)' shape is larger than the file") }
+                count = product
+                shape.append(d)
+            }
+            guard let begin = exactInt(offsetValues[0]), let end = exactInt(offsetValues[1]),
+                  begin >= 0, begin <= end, end <= dataSize
+            else { throw fail("corrupt header: tensor '\(name)' data_offsets are outside the \(dataSize)-byte data section") }
+            guard end - begin == count * dtype.size else {
+                throw fail("corrupt header: tensor '\(name)' has \(end - begin) bytes but shape \(shape) of \(dtypeName) needs \(count * dtype.size)")
+            }
+            tensors[name] = TensorInfo(dtype: dtype, shape: shape, byteRange: begin..<end)
+        }
+        // Tensors must not overlap one another.
+        let ranges = tensors.sorted { $0.value.byteRange.lowerBound < $1.value.byteRange.lowerBound }
+        for (a, b) in zip(ranges, ranges.dropFirst()) where a.value.byteRange.upperBound > b.value.byteRange.lowerBound && !a.value.byteRange.isEmpty && !b.value.byteRange.isEmpty {
+            throw fail("corrupt header: tensors '\(a.key)' and '\(b.key)' overlap")
+        }
+        return (tensors, metadata)
+    }
+
+    private static func exactInt(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber else { return nil }
+        let d = number.doubleValue
+        guard d.rounded() == d, d >= 0, d < 9.0e15 else { return nil }
+        return number.intValue
+    }
+
+    /// The tensor's elements converted to Float32 (F32, F16, BF16 and F64 are supported).
+    public func floats(_ name: String) throws -> [Float] {
+        guard let info = tensors[name] else { throw SafeTensorsError(file: url.path, reason: "no tensor named '\(name)'") }
+        return try floats(info, name: name)
+    }
+
+    /// Converts the elements described by `info` to Float32.
+    public func floats(_ info: TensorInfo, name: String) throws -> [Float] {
+        let count = info.count
+        var out = [Float](repeating: 0, count: count)
+        try out.withUnsafeMutableBufferPointer { dst in
+            try rawBytes(info) { src in
+                switch info.dtype {
+                case .f32:
+                    for i in 0..<count { dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                case .f16:
+                    for i in 0..<count { dst[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+                case .bf16:
+                    for i in 0..<count { dst[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+                case .f64:
+                    for i in 0..<count { dst[i] = Float(Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+                default:
+                    throw SafeTensorsError(file: url.path, reason: "tensor '\(name)' has dtype \(info.dtype.rawValue), not a floating-point type")
+                }
+            }
+        }
+        return out
+    }
+
+    /// Calls `body` with the raw little-endian bytes of a tensor (valid only inside `body`).
+    public func rawBytes<R>(_ info: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try data.withUnsafeBytes { all in
+            try body(UnsafeRawBufferPointer(rebasing: all[(dataStart + info.byteRange.lowerBound)..<(dataStart + info.byteRange.upperBound)]))
+        }
+    }
+}
