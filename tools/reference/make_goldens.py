@@ -80,6 +80,19 @@ class HubWrapper(nn.Module):
         self.model = net
 
 
+def canonicalize(path: str) -> None:
+    """Rewrite a safetensors header with sorted keys (the library writes metadata in hash order),
+    so regenerating the fixtures gives byte-identical files. Data bytes are untouched."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + n])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text + blob[8 + n:])
+
+
 def build_tiny(O) -> HubWrapper:
     backbone = O.DinoV2(name="vits", out_layers=[5, 7, 9, 11], alt_start=4, qknorm_start=4,
                         rope_start=4, cat_token=True)
@@ -195,6 +208,7 @@ def run_tiny_goldens(wrapper: HubWrapper, H: int, W: int, path: str) -> dict:
     meta = {"model": "da3-tiny-test", "H": str(H), "W": str(W), "grid": f"{gh}x{gw}",
             "note": "official depth_anything_3 FP32 CPU; batch dims squeezed"}
     save_file(out, path, metadata=meta)
+    canonicalize(path)
     return out
 
 
@@ -236,6 +250,11 @@ def write_samples(path: str) -> None:
             "first_bits": [int(b) for b in v[:16].view(np.uint32)],
             "first": [float(f) for f in v[:16]],
             "sum": float(v.astype(np.float64).sum()),
+            # exact, order-independent checks over ALL elements (uint64 arithmetic, mod 2^64):
+            "bits_sum": str(int(v.view(np.uint32).astype(np.uint64).sum())),
+            "bits_weighted_sum": str(int((v.view(np.uint32).astype(np.uint64)
+                                          * ((np.arange(v.size, dtype=np.uint64) % np.uint64(251))
+                                             + np.uint64(1))).sum())),
             "abs_sum": float(np.abs(v.astype(np.float64)).sum()),
         })
     images = []
@@ -251,6 +270,9 @@ def write_samples(path: str) -> None:
             "rgb_first": [int(p) for p in flat[:24]],
             "normalized_first_bits": [int(b) for b in nrm.reshape(-1)[:16].view(np.uint32)],
             "normalized_sum": float(nrm.astype(np.float64).sum()),
+            "normalized_bits_weighted_sum": str(int((nrm.reshape(-1).view(np.uint32).astype(np.uint64)
+                                                     * ((np.arange(nrm.size, dtype=np.uint64) % np.uint64(251))
+                                                        + np.uint64(1))).sum())),
         })
     doc = {"generator": "tools/reference/synthetic.py", "weights": entries, "images": images}
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -288,6 +310,7 @@ def main() -> None:
     os.makedirs(tiny_dir, exist_ok=True)
     ckpt = os.path.join(tiny_dir, "model.safetensors")
     save_model(tiny, ckpt, metadata={"format": "pt"})
+    canonicalize(ckpt)
     with open(os.path.join(tiny_dir, "config.json"), "w") as f:
         json.dump({
             "model_name": "da3-tiny-test",
@@ -366,6 +389,7 @@ def main() -> None:
                 "H": str(H), "W": str(W), "stride": str(SMALL_STRIDE),
                 "note": "depth_s4 = depth[::4, ::4], conf_s4 = depth_conf[::4, ::4]"}
         save_file(g, os.path.join(small_dir, f"goldens_{H}x{W}.safetensors"), metadata=meta)
+        canonicalize(os.path.join(small_dir, f"goldens_{H}x{W}.safetensors"))
         if args.full_dir:
             save_file({"depth": depth.contiguous(), "depth_conf": conf.contiguous(),
                        "pose_enc": pose_enc.contiguous(), "intrinsics": ixt.contiguous()},
