@@ -19,8 +19,7 @@ enum CheckpointKeys {
         static let clsToken = root + "cls_token"
         static let cameraToken = root + "camera_token"
         static let posEmbed = root + "pos_embed"
-        static let normWeight = root + "norm.weight"
-        static let normBias = root + "norm.bias"
+        static let norm = root + "norm"
         static func block(_ i: Int) -> String { root + "blocks.\(i)." }
     }
 

@@ -137,3 +137,13 @@ extension Tensor {
         return y
     }
 }
+
+extension LinearWeights {
+    /// Wraps already-loaded weights (e.g. a 1x1 convolution viewed as a matrix).
+    init(weight: [Float], bias: [Float], in inFeatures: Int, out outFeatures: Int) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.weight = weight
+        self.bias = bias
+    }
+}

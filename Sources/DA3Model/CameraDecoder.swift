@@ -1,0 +1,50 @@
+import Foundation
+import DA3Kernels
+
+/// Camera intrinsics in pixels of the processed image.
+public struct Intrinsics: Sendable, Equatable, Codable {
+    public var fx: Double, fy: Double, cx: Double, cy: Double
+    /// Processed image size these intrinsics refer to.
+    public var width: Int, height: Int
+
+    public init(fx: Double, fy: Double, cx: Double, cy: Double, width: Int, height: Int) {
+        self.fx = fx; self.fy = fy; self.cx = cx; self.cy = cy
+        self.width = width; self.height = height
+    }
+}
+
+/// The camera decoder (`model/cam_dec.py`) and the pose-encoding → intrinsics conversion
+/// (`pose_encoding_to_extri_intri` in `model/utils/transform.py`).
+struct CameraDecoder {
+    let fc1: LinearWeights, fc2: LinearWeights
+    let translation: LinearWeights, quaternion: LinearWeights, fov: LinearWeights
+
+    init(_ loader: WeightLoader, config: ModelConfig) throws {
+        typealias K = CheckpointKeys.Camera
+        let d = 2 * config.embedDim
+        fc1 = try LinearWeights(loader, K.fc1, in: d, out: d)
+        fc2 = try LinearWeights(loader, K.fc2, in: d, out: d)
+        translation = try LinearWeights(loader, K.translation, in: d, out: 3)
+        quaternion = try LinearWeights(loader, K.quaternion, in: d, out: 4)
+        fov = try LinearWeights(loader, K.fov, in: d, out: 2)
+    }
+
+    /// The 9-value pose encoding: translation (3), quaternion xyzw (4), fov_h and fov_w (2, radians).
+    func poseEncoding(cameraToken: [Float]) -> [Float] {
+        func apply(_ layer: LinearWeights, _ x: [Float]) -> [Float] {
+            Linear.forward(x, rows: 1, weight: layer.weight, bias: layer.bias, outFeatures: layer.outFeatures)
+        }
+        let relu: ([Float]) -> [Float] = { $0.map { max($0, 0) } }
+        let h = relu(apply(fc2, relu(apply(fc1, cameraToken))))
+        return apply(translation, h) + apply(quaternion, h) + relu(apply(fov, h))
+    }
+
+    /// fx = (W/2) / tan(fov_w/2), fy = (H/2) / tan(fov_h/2) (tan clamped at 1e-6), principal point at the centre.
+    static func intrinsics(poseEncoding pose: [Float], width: Int, height: Int) -> Intrinsics {
+        let tanH = max(tanf(pose[7] / 2), 1e-6), tanW = max(tanf(pose[8] / 2), 1e-6)
+        let fy = Float(Double(height) / 2) / tanH
+        let fx = Float(Double(width) / 2) / tanW
+        return Intrinsics(fx: Double(fx), fy: Double(fy), cx: Double(width) / 2, cy: Double(height) / 2,
+                          width: width, height: height)
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import DA3Kernels
+import SafeTensors
+
+/// Depth, confidence and camera for one processed image.
+public struct NetworkOutput: Sendable {
+    /// Processed image size (multiples of the patch size).
+    public let width: Int, height: Int
+    /// Depth, row-major height x width (`exp` of the first head channel).
+    public let depth: [Float]
+    /// Confidence, row-major height x width (`exp + 1` of the second head channel).
+    public let confidence: [Float]
+    /// Camera decoder output: translation (3), quaternion xyzw (4), fov_h, fov_w.
+    public let poseEncoding: [Float]
+    /// Intrinsics of the processed image derived from the predicted field of view.
+    public let intrinsics: Intrinsics
+}
+
+/// The Depth Anything 3 network (`DepthAnything3Net` in `model/da3.py`) for monocular use:
+/// backbone, DualDPT main branch and camera decoder, weights loaded once and read-only after.
+public final class DepthAnything3Network: @unchecked Sendable {
+    /// The dimensions in use.
+    public let config: ModelConfig
+    let backbone: VisionTransformer
+    let head: DualDPTHead
+    let camera: CameraDecoder
+
+    private let planLock = NSLock()
+    private var plans: [Int: ShapePlan] = [:]
+
+    /// Loads all weights from `source`, strictly: a missing tensor, a shape mismatch or a tensor
+    /// outside the explicitly ignored parts (camera encoder, auxiliary ray head) throws, naming the key.
+    public init(config: ModelConfig, weights source: WeightSource, posEmbedTokens: Int? = nil) throws {
+        self.config = config
+        let loader = WeightLoader(source: source)
+        let tokens = posEmbedTokens ?? (1 + 37 * 37)
+        backbone = try VisionTransformer(loader, config: config, posEmbedTokens: tokens)
+        head = try DualDPTHead(loader, config: config)
+        camera = try CameraDecoder(loader, config: config)
+        try loader.finish()
+    }
+
+    /// Loads a safetensors checkpoint; the preset comes from `config` or, when nil, is inferred
+    /// from the backbone width.
+    public convenience init(checkpoint file: SafeTensorsFile, config: ModelConfig? = nil) throws {
+        let posKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.posEmbed
+        let patchKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.patchWeight
+        guard let patch = file.tensors[patchKey] else {
+            throw CheckpointError(file: file.url.path, reason: "missing tensor '\(patchKey)' (not a Depth Anything 3 checkpoint?)")
+        }
+        let resolved: ModelConfig
+        if let config {
+            resolved = config
+        } else if let preset = ModelConfig.presets.first(where: { $0.embedDim == patch.shape.first }) {
+            resolved = preset
+        } else {
+            throw CheckpointError(file: file.url.path, reason: "backbone width \(patch.shape.first ?? 0) matches no known preset")
+        }
+        let posTokens = file.tensors[posKey]?.shape.dropFirst().first
+        try self.init(config: resolved, weights: SafeTensorsWeightSource(file: file), posEmbedTokens: posTokens)
+    }
+
+    /// Runs one image: `image` is planar (3, height, width), ImageNet-normalized, with both sides
+    /// multiples of the patch size. `observer` receives intermediate tensors by stage name.
+    public func forward(_ image: [Float], height: Int, width: Int, observer: StageObserver? = nil) -> NetworkOutput {
+        precondition(height % config.patchSize == 0 && width % config.patchSize == 0 && height > 0 && width > 0,
+                     "image sides must be positive multiples of \(config.patchSize)")
+        precondition(image.count == 3 * height * width)
+        let plan = self.plan(height: height, width: width)
+        let features = backbone.forward(image, plan: plan, observer: observer)
+        let logits = head.forward(features.features, plan: plan, observer: observer)
+        let plane = height * width
+        let depth = logits.data[0..<plane].map { expf($0) }
+        let confidence = logits.data[plane..<(2 * plane)].map { expf($0) + 1 }
+        let pose = camera.poseEncoding(cameraToken: features.cameraToken)
+        let intrinsics = CameraDecoder.intrinsics(poseEncoding: pose, width: width, height: height)
+        observer?("depth", Tensor(shape: [height, width], data: depth))
+        observer?("depth_conf", Tensor(shape: [height, width], data: confidence))
+        observer?("pose_enc", Tensor(shape: [9], data: pose))
+        return NetworkOutput(width: width, height: height, depth: depth, confidence: confidence,
+                             poseEncoding: pose, intrinsics: intrinsics)
+    }
+
+    /// The cached per-size plan.
+    func plan(height: Int, width: Int) -> ShapePlan {
+        let key = height << 32 | width
+        planLock.lock()
+        defer { planLock.unlock() }
+        if let p = plans[key] { return p }
+        let p = ShapePlan(height: height, width: width, backbone: backbone)
+        plans[key] = p
+        return p
+    }
+}

@@ -1,0 +1,113 @@
+import DA3Kernels
+
+/// The DualDPT head's main (depth) branch (`model/dualdpt.py`, fusion blocks from `model/dpt.py`).
+/// The auxiliary ray branch is not computed: it does not affect depth.
+struct DualDPTHead {
+    let patchSize: Int
+    let norm: LayerNormWeights
+    /// 1x1 projections to out_channels[k], as (C_k x 2D) matrices with bias.
+    let projects: [LinearWeights]
+    /// resize_layers: ConvTranspose k4s4, ConvTranspose k2s2, identity, Conv 3x3 stride 2.
+    let upsample4: (weight: [Float], bias: [Float], channels: Int)
+    let upsample2: (weight: [Float], bias: [Float], channels: Int)
+    let downsample: ConvWeights
+    /// layer{1..4}_rn: 3x3 to `features`, no bias.
+    let layerRN: [ConvWeights]
+    /// refinenet1...4 (index 0 = refinenet1).
+    let refine: [FeatureFusionBlock]
+    let outputConv1: ConvWeights
+    let outputConv2a: ConvWeights, outputConv2b: ConvWeights
+
+    init(_ loader: WeightLoader, config: ModelConfig) throws {
+        typealias K = CheckpointKeys.Head
+        let dimIn = 2 * config.embedDim, oc = config.headOutChannels, f = config.headFeatures
+        patchSize = config.patchSize
+        norm = try LayerNormWeights(loader, K.norm, width: dimIn, eps: 1e-5)
+        projects = try (0..<4).map { k in
+            let w = try loader.tensor(K.project(k) + ".weight", [oc[k], dimIn, 1, 1])
+            let b = try loader.tensor(K.project(k) + ".bias", [oc[k]])
+            return LinearWeights(weight: w, bias: b, in: dimIn, out: oc[k])
+        }
+        upsample4 = (try loader.tensor(K.resize(0) + ".weight", [oc[0], oc[0], 4, 4]),
+                     try loader.tensor(K.resize(0) + ".bias", [oc[0]]), oc[0])
+        upsample2 = (try loader.tensor(K.resize(1) + ".weight", [oc[1], oc[1], 2, 2]),
+                     try loader.tensor(K.resize(1) + ".bias", [oc[1]]), oc[1])
+        downsample = try ConvWeights(loader, K.resize(3), in: oc[3], out: oc[3], kernel: 3, stride: 2, padding: 1)
+        layerRN = try (0..<4).map { try ConvWeights(loader, K.layerRN($0), in: oc[$0], out: f, kernel: 3, padding: 1, bias: false) }
+        refine = try (1...4).map { try FeatureFusionBlock(loader, K.refine($0), features: f, hasResidual: $0 != 4) }
+        outputConv1 = try ConvWeights(loader, K.outputConv1, in: f, out: f / 2, kernel: 3, padding: 1)
+        outputConv2a = try ConvWeights(loader, K.outputConv2a, in: f / 2, out: 32, kernel: 3, padding: 1)
+        outputConv2b = try ConvWeights(loader, K.outputConv2b, in: 32, out: 2, kernel: 1)
+    }
+
+    /// Returns the (2, H, W) logits: channel 0 log-depth, channel 1 log(confidence - 1).
+    func forward(_ features: [Tensor], plan: ShapePlan, observer: StageObserver?) -> Tensor {
+        let (gh, gw) = (plan.gridHeight, plan.gridWidth)
+        let n = gh * gw
+        var levels: [Tensor] = []
+        for k in 0..<4 {
+            let feat = features[k]
+            let dimIn = feat.shape[1]
+            var normed = [Float](repeating: 0, count: n * dimIn)
+            feat.data.withUnsafeBufferPointer { fp in
+                normed.withUnsafeMutableBufferPointer { norm(fp.baseAddress!, rows: n, into: $0.baseAddress!) }
+            }
+            // 1x1 conv on the (2D, gh, gw) map = W (C x 2D) * normed^T.
+            let proj = projects[k]
+            var x = Tensor(zeros: [proj.outFeatures, gh, gw])
+            x.data.withUnsafeMutableBufferPointer { xp in
+                normed.withUnsafeBufferPointer { np in
+                    proj.weight.withUnsafeBufferPointer { wp in
+                        GEMM.sgemm(transB: true, m: proj.outFeatures, n: n, k: dimIn, a: wp.baseAddress!, lda: dimIn,
+                                   b: np.baseAddress!, ldb: dimIn, c: xp.baseAddress!, ldc: n)
+                    }
+                }
+                for c in 0..<proj.outFeatures { for i in 0..<n { xp[c * n + i] += proj.bias[c] } }
+            }
+            UVEmbedding.add(to: &x, imageWidth: plan.width, imageHeight: plan.height)
+            observer?("head.proj.\(k)", x)
+            switch k {
+            case 0: x = Self.convTranspose(x, upsample4, stride: 4)
+            case 1: x = Self.convTranspose(x, upsample2, stride: 2)
+            case 3: x = downsample(x)
+            default: break
+            }
+            observer?("head.resized.\(k)", x)
+            let rn = layerRN[k](x)
+            observer?("head.rn.\(k)", rn)
+            levels.append(rn)
+        }
+        var out = refine[3].forward(levels[3], lateral: nil, height: levels[2].shape[1], width: levels[2].shape[2])
+        observer?("head.refine.4", out)
+        out = refine[2].forward(out, lateral: levels[2], height: levels[1].shape[1], width: levels[1].shape[2])
+        observer?("head.refine.3", out)
+        out = refine[1].forward(out, lateral: levels[1], height: levels[0].shape[1], width: levels[0].shape[2])
+        observer?("head.refine.2", out)
+        out = refine[0].forward(out, lateral: levels[0], height: 2 * levels[0].shape[1], width: 2 * levels[0].shape[2])
+        observer?("head.refine.1", out)
+        out = outputConv1(out)
+        observer?("head.out_conv1", out)
+        var up = out.resizedBilinear(height: gh * patchSize, width: gw * patchSize)
+        UVEmbedding.add(to: &up, imageWidth: plan.width, imageHeight: plan.height)
+        observer?("head.upsampled", up)
+        let logits = outputConv2b(outputConv2a(up).relu())
+        observer?("head.logits", logits)
+        return logits
+    }
+
+    private static func convTranspose(_ x: Tensor, _ layer: (weight: [Float], bias: [Float], channels: Int), stride s: Int) -> Tensor {
+        let (c, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+        var y = Tensor(zeros: [layer.channels, h * s, w * s])
+        x.data.withUnsafeBufferPointer { xp in
+            layer.weight.withUnsafeBufferPointer { wp in
+                layer.bias.withUnsafeBufferPointer { bp in
+                    y.data.withUnsafeMutableBufferPointer { yp in
+                        ConvTranspose2D.forward(xp.baseAddress!, channels: c, height: h, width: w, weight: wp.baseAddress!,
+                                                bias: bp.baseAddress!, outChannels: layer.channels, stride: s, into: yp.baseAddress!)
+                    }
+                }
+            }
+        }
+        return y
+    }
+}

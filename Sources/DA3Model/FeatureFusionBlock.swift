@@ -1,0 +1,38 @@
+import DA3Kernels
+
+/// DPT top-down fusion block (`FeatureFusionBlock` and `ResidualConvUnit` in `model/dpt.py`):
+/// y = x (+ RCU1(lateral)); y = RCU2(y); bilinear (align_corners) to the next size; 1x1 out_conv.
+struct FeatureFusionBlock {
+    struct ResidualConvUnit {
+        let conv1: ConvWeights, conv2: ConvWeights
+
+        /// x + conv2(relu(conv1(relu(x)))).
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            var y = conv2(conv1(x.relu()).relu())
+            y.add(x)
+            return y
+        }
+    }
+
+    let rcu1: ResidualConvUnit?
+    let rcu2: ResidualConvUnit
+    let outConv: ConvWeights
+
+    init(_ loader: WeightLoader, _ key: String, features f: Int, hasResidual: Bool) throws {
+        typealias K = CheckpointKeys.Fusion
+        func rcu(_ name: String) throws -> ResidualConvUnit {
+            ResidualConvUnit(conv1: try ConvWeights(loader, key + name + K.conv1, in: f, out: f, kernel: 3, padding: 1),
+                             conv2: try ConvWeights(loader, key + name + K.conv2, in: f, out: f, kernel: 3, padding: 1))
+        }
+        rcu1 = hasResidual ? try rcu(K.rcu1) : nil
+        rcu2 = try rcu(K.rcu2)
+        outConv = try ConvWeights(loader, key + K.outConv, in: f, out: f, kernel: 1)
+    }
+
+    func forward(_ x: Tensor, lateral: Tensor?, height: Int, width: Int) -> Tensor {
+        var y = x
+        if let rcu1, let lateral { y.add(rcu1(lateral)) }
+        y = rcu2(y)
+        return outConv(y.resizedBilinear(height: height, width: width))
+    }
+}

@@ -1,0 +1,148 @@
+import DA3Kernels
+
+/// The DINOv2 backbone with DA3's additions (`model/dinov2/vision_transformer.py`):
+/// patch embedding, position embedding, RoPE, alternating local/global attention,
+/// camera token, and concatenated local/global outputs.
+struct VisionTransformer {
+    let config: ModelConfig
+    /// Patch embedding Conv2d(3, D, 14, stride 14) as a (D x 3*14*14) matrix.
+    let patchWeight: [Float], patchBias: [Float]
+    let clsToken: [Float]
+    /// camera_token (2 x D): [0] for the reference view.
+    let cameraToken: [Float]
+    /// pos_embed (1 + M*M) x D, M = grid side of the pretraining size.
+    let posEmbed: [Float]
+    let posGrid: Int
+    let blocks: [TransformerBlock]
+    /// Final norm, applied to the global half of each output (eps 1e-5).
+    let norm: LayerNormWeights
+
+    init(_ loader: WeightLoader, config: ModelConfig, posEmbedTokens: Int) throws {
+        typealias K = CheckpointKeys.Backbone
+        self.config = config
+        let d = config.embedDim, p = config.patchSize
+        patchWeight = try loader.tensor(K.patchWeight, [d, 3, p, p])
+        patchBias = try loader.tensor(K.patchBias, [d])
+        clsToken = try loader.tensor(K.clsToken, [1, 1, d])
+        cameraToken = try loader.tensor(K.cameraToken, [1, 2, d])
+        posEmbed = try loader.tensor(K.posEmbed, [1, posEmbedTokens, d])
+        let m = Int(Double(posEmbedTokens - 1).squareRoot())
+        guard m * m == posEmbedTokens - 1 else {
+            throw CheckpointError(file: loader.source.origin, reason: "pos_embed has \(posEmbedTokens) tokens, not 1 + a square")
+        }
+        posGrid = m
+        blocks = try (0..<config.depth).map { try TransformerBlock(loader, index: $0, config: config) }
+        norm = try LayerNormWeights(loader, K.norm, width: d, eps: 1e-5)
+    }
+
+    /// Backbone outputs for one view.
+    struct Output {
+        /// Per out-layer: (N, 2D) patch features = cat(local, norm(global)), token 0 dropped.
+        var features: [Tensor]
+        /// Token 0 of the last out-layer before the final norm (2D), input of the camera decoder.
+        var cameraToken: [Float]
+    }
+
+    /// Runs the backbone on a planar (3, H, W) normalized image.
+    func forward(_ image: [Float], plan: ShapePlan, observer: StageObserver?) -> Output {
+        let d = config.embedDim
+        let n = plan.patchCount, t = n + 1
+        var x = Tensor(zeros: [t, d])
+        embedPatches(image, plan: plan, into: &x)
+        observer?("patch_embed", Tensor(shape: [n, d], data: Array(x.data[d...])))
+        for i in 0..<d { x.data[i] = clsToken[i] }
+        for i in 0..<(t * d) { x.data[i] += plan.posEmbed[i] }
+        observer?("tokens", x)
+
+        var scratch = BlockScratch()
+        defer { scratch.release() }
+        var localX = x
+        var outputs: [(Tensor)] = []
+        for (i, block) in blocks.enumerated() {
+            if i == config.altStart {
+                // The reference view's camera token replaces the cls token (no camera given).
+                for c in 0..<d { x.data[c] = cameraToken[c] }
+            }
+            let isGlobal = config.altStart >= 0 && i >= config.altStart && i % 2 == 1
+            block.forward(&x, positions: isGlobal ? plan.globalPositions : plan.localPositions, rope: plan.rope, scratch: &scratch)
+            if !isGlobal { localX = x }
+            observer?("block.\(i)", x)
+            if config.outLayers.contains(i) {
+                var cat = Tensor(zeros: [t, 2 * d])
+                for r in 0..<t {
+                    for c in 0..<d {
+                        cat.data[r * 2 * d + c] = localX.data[r * d + c]
+                        cat.data[r * 2 * d + d + c] = x.data[r * d + c]
+                    }
+                }
+                outputs.append(cat)
+            }
+        }
+        var features: [Tensor] = []
+        for (k, out) in outputs.enumerated() {
+            var f = Tensor(shape: [n, 2 * d], data: Array(out.data[(2 * d)...]))
+            f.data.withUnsafeMutableBufferPointer { fp in
+                norm(fp.baseAddress! + d, rows: n, inStride: 2 * d, into: fp.baseAddress! + d, outStride: 2 * d)
+            }
+            observer?("feat.\(k)", f)
+            observer?("cam_token.\(k)", Tensor(shape: [2 * d], data: Array(out.data[0..<(2 * d)])))
+            features.append(f)
+        }
+        return Output(features: features, cameraToken: Array(outputs.last!.data[0..<(2 * d)]))
+    }
+
+    /// Patch embedding: gathers each 14x14x3 patch (channel-major, as the conv weight) and
+    /// multiplies by the weight matrix; writes tokens 1... of `x`.
+    private func embedPatches(_ image: [Float], plan: ShapePlan, into x: inout Tensor) {
+        let p = config.patchSize, d = config.embedDim
+        let (gh, gw) = (plan.gridHeight, plan.gridWidth)
+        let (h, w) = (plan.height, plan.width)
+        let k = 3 * p * p
+        var patches = [Float](repeating: 0, count: gh * gw * k)
+        for py in 0..<gh {
+            for px in 0..<gw {
+                let base = (py * gw + px) * k
+                for c in 0..<3 {
+                    for ky in 0..<p {
+                        let src = (c * h + py * p + ky) * w + px * p
+                        let dst = base + (c * p + ky) * p
+                        for kx in 0..<p { patches[dst + kx] = image[src + kx] }
+                    }
+                }
+            }
+        }
+        x.data.withUnsafeMutableBufferPointer { xp in
+            patches.withUnsafeBufferPointer { pp in
+                patchWeight.withUnsafeBufferPointer { wp in
+                    patchBias.withUnsafeBufferPointer { bp in
+                        Linear.forward(pp.baseAddress!, rows: gh * gw, inFeatures: k, weight: wp.baseAddress!,
+                                       bias: bp.baseAddress!, outFeatures: d, into: xp.baseAddress! + d)
+                    }
+                }
+            }
+        }
+    }
+
+    /// pos_embed for a gh x gw grid: bicubic resize of the patch part with the official
+    /// scale factors ((gh + 0.1) / M, (gw + 0.1) / M); unchanged when the grid is M x M
+    /// and the image square (the official shortcut).
+    func interpolatedPosEmbed(gridHeight gh: Int, gridWidth gw: Int, square: Bool) -> [Float] {
+        let d = config.embedDim, m = posGrid
+        if gh * gw == m * m && square { return posEmbed }
+        // (M*M, D) token-major → (D, M, M) planar.
+        var planar = [Float](repeating: 0, count: d * m * m)
+        for tkn in 0..<(m * m) { for c in 0..<d { planar[c * m * m + tkn] = posEmbed[(1 + tkn) * d + c] } }
+        var resized = [Float](repeating: 0, count: d * gh * gw)
+        planar.withUnsafeBufferPointer { src in
+            resized.withUnsafeMutableBufferPointer { dst in
+                Resize.bicubic(src.baseAddress!, channels: d, height: m, width: m, outHeight: gh, outWidth: gw,
+                               scaleHeight: (Double(gh) + 0.1) / Double(m), scaleWidth: (Double(gw) + 0.1) / Double(m),
+                               into: dst.baseAddress!)
+            }
+        }
+        var out = [Float](repeating: 0, count: (1 + gh * gw) * d)
+        for c in 0..<d { out[c] = posEmbed[c] }
+        for tkn in 0..<(gh * gw) { for c in 0..<d { out[(1 + tkn) * d + c] = resized[c * gh * gw + tkn] } }
+        return out
+    }
+}
