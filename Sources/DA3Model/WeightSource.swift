@@ -15,6 +15,12 @@ public protocol WeightSource: AnyObject {
 public struct CheckpointError: Error, CustomStringConvertible, Sendable {
     public let file: String
     public let reason: String
+
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+
     public var description: String { "\(file): \(reason)" }
 }
 

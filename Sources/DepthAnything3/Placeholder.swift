@@ -1,1 +1,0 @@
-// DepthAnything3 placeholder

@@ -1,0 +1,71 @@
+import XCTest
+import DA3Kernels
+import DA3Model
+import DA3TestSupport
+import SafeTensors
+
+/// Every stage of the tiny DA3-Small-topology model against the official PyTorch FP32 goldens
+/// written by tools/reference/make_goldens.py.
+final class TinyGoldenTests: XCTestCase {
+    static let tinyConfig = ModelConfig(
+        name: "da3-tiny-test", embedDim: 64, heads: 2, depth: 12, outLayers: [5, 7, 9, 11],
+        altStart: 4, qkNormStart: 4, ropeStart: 4, headFeatures: 16, headOutChannels: [8, 16, 32, 64])
+
+    static func loadTiny() throws -> DepthAnything3Network {
+        let file = try SafeTensorsFile(url: Fixtures.url("tiny/model.safetensors"))
+        return try DepthAnything3Network(checkpoint: file, config: tinyConfig)
+    }
+
+    func testAllStagesMatchAt70x56() throws { try checkStages(height: 70, width: 56) }
+
+    /// 84x84 is the pos-embed grid itself: the official code skips interpolation there.
+    func testAllStagesMatchAt84x84() throws { try checkStages(height: 84, width: 84) }
+
+    private func checkStages(height: Int, width: Int) throws {
+        let net = try Self.loadTiny()
+        let golden = try SafeTensorsFile(url: Fixtures.url("tiny/goldens_\(height)x\(width).safetensors"))
+        let input = try golden.floats("input")
+        var stages: [String: Tensor] = [:]
+        let out = net.forward(input, height: height, width: width) { name, t in stages[name] = t }
+
+        var checked = 0
+        var worst = ("", 0.0)
+        for name in golden.tensors.keys.sorted() where name != "input" && name != "intrinsics" {
+            let reference = try golden.floats(name)
+            guard let mine = stages[name] else { XCTFail("stage \(name) not produced"); continue }
+            XCTAssertEqual(mine.shape, golden.tensors[name]!.shape, name)
+            let err = StageError(mine.data, reference)
+            XCTAssertLessThan(err.normalizedMax, 2e-5, "\(name): \(err)")
+            XCTAssertGreaterThan(err.pearson, 0.999999, "\(name): \(err)")
+            checked += 1
+            if err.normalizedMax > worst.1 { worst = (name, err.normalizedMax) }
+        }
+        XCTAssertGreaterThan(checked, 40)
+        print("tiny \(height)x\(width): \(checked) stages checked; worst \(worst.0) max|diff|/max|ref| = \(worst.1)")
+
+        let k = try golden.floats("intrinsics")  // 3x3
+        XCTAssertEqual(out.intrinsics.fx, Double(k[0]), accuracy: abs(Double(k[0])) * 1e-5)
+        XCTAssertEqual(out.intrinsics.fy, Double(k[4]), accuracy: abs(Double(k[4])) * 1e-5)
+        XCTAssertEqual(out.intrinsics.cx, Double(k[2]))
+        XCTAssertEqual(out.intrinsics.cy, Double(k[5]))
+    }
+}
+
+/// Scale-aware comparison of a stage: max |a - b| over max |b|, and Pearson correlation.
+struct StageError: CustomStringConvertible {
+    let normalizedMax: Double
+    let pearson: Double
+
+    init(_ a: [Float], _ b: [Float]) {
+        precondition(a.count == b.count)
+        var maxDiff = 0.0, maxRef = 0.0
+        for i in 0..<a.count {
+            maxDiff = max(maxDiff, abs(Double(a[i]) - Double(b[i])))
+            maxRef = max(maxRef, abs(Double(b[i])))
+        }
+        normalizedMax = maxDiff / max(maxRef, 1e-30)
+        pearson = a.count > 1 ? Metrics.pearson(a, b) : (a == b ? 1 : 0)
+    }
+
+    var description: String { "max|diff|/max|ref| = \(normalizedMax), pearson = \(pearson)" }
+}
