@@ -1,5 +1,6 @@
 // Mirrors OpenCV's INTER_AREA decimation (resize.cpp): `resizeAreaFast_` (integer factors,
-// box average; 2x2 rounds as (sum + 2) >> 2, other areas as cvRound(sum * (1.f/area))) and
+// box average; 2x2 rounds as (sum + 2) >> 2 like `ResizeAreaFastVec_SIMD_8u`, every other factor
+// as cvRound(sum * (1.f/area))) and
 // `resizeArea_` / `ResizeArea_Invoker` with `computeResizeAreaTab` (fractional factors, float
 // weights accumulated per source row, then per destination row, in OpenCV's order).
 
@@ -29,7 +30,7 @@ enum AreaResize {
                             }
                         }
                         let o = dy * dw * 3
-                        if area == 4 {
+                        if sx == 2 && sy == 2 {
                             for i in 0..<(dw * 3) { dst[o + i] = saturate8((acc[i] + 2) >> 2) }
                         } else {
                             for i in 0..<(dw * 3) { dst[o + i] = saturateRound(Float(acc[i]) * inv) }

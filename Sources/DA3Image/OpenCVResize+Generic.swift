@@ -2,8 +2,8 @@
 // set-up at the end of `resize`, `resizeGeneric_` / `resizeGeneric_Invoker`, `HResizeLinear`,
 // `HResizeCubic`, `VResizeLinear` + `VResizeLinearVec_32s8u`, `VResizeCubic` +
 // `VResizeCubicVec_32s8u`, `FixedPtCast`), as compiled for the x86-64 SSE3 baseline (128-bit
-// vectors): the vertical pass uses the vector formula for whole vector blocks of a row and the
-// exact integer formula for the remainder, like OpenCV does.
+// vectors). The vertical passes reproduce the vector formulas, which round differently from the
+// scalar fixed-point cast; where cv2 5.0 uses which one was measured against cv2.resize.
 
 enum GenericResize {
     enum Kernel {
@@ -132,21 +132,17 @@ enum GenericResize {
     @inline(__always)
     static func sat16(_ v: Int32) -> Int32 { max(-32768, min(32767, v)) }
 
-    /// `VResizeLinear`: 16- then 8-element vector blocks, scalar remainder.
+    /// `VResizeLinear` with `VResizeLinearVec_32s8u`: cv2 5.0 evaluates every element of the row
+    /// with the vector formula (measured: the integer `FixedPtCast` formula is never used here):
+    /// mulhi(pack16(S >> 4), beta) summed with saturation, then (a + 2) >> 2 packed to uint8.
     static func verticalLinear(_ h: UnsafeBufferPointer<Int32>, _ rows: [Int], _ b0: Int32, _ b1: Int32,
                                _ dst: UnsafeMutableBufferPointer<UInt8>, _ o: Int, _ n: Int) {
         let r0 = rows[0], r1 = rows[1]
-        let vec = (n / 16) * 16 + ((n % 16) / 8) * 8
         for x in 0..<n {
-            if x < vec {
-                // mulhi(pack16(S >> 4), b) summed with saturation, then (a + 2) >> 2 packed to u8.
-                let a0 = (sat16(h[r0 + x] >> 4) * b0) >> 16
-                let a1 = (sat16(h[r1 + x] >> 4) * b1) >> 16
-                let a = sat16(a0 + a1)
-                dst[o + x] = saturate8(sat16(a + 2) >> 2)
-            } else {
-                dst[o + x] = fixedCast(h[r0 + x] &* b0 &+ h[r1 + x] &* b1)
-            }
+            let a0 = (sat16(h[r0 + x] >> 4) * b0) >> 16
+            let a1 = (sat16(h[r1 + x] >> 4) * b1) >> 16
+            let a = sat16(a0 + a1)
+            dst[o + x] = saturate8(sat16(a + 2) >> 2)
         }
     }
 
