@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+import DA3Model
+import DA3TestSupport
+import SafeTensors
+
+/// Full-size DA3-Small (synthetic weights regenerated from the shared seed rule) against the
+/// official PyTorch FP32 model at three sizes. The committed goldens hold every 4th pixel in each
+/// direction; when `tools/reference/make_goldens.py --full-dir goldens-full` has been run, the
+/// full-resolution maps in `goldens-full/` are compared instead.
+final class FullSizeGoldenTests: XCTestCase {
+    nonisolated(unsafe) static var network: DepthAnything3Network?
+
+    static func smallNetwork() throws -> DepthAnything3Network {
+        if let network { return network }
+        let net = try DepthAnything3Network(config: .small, weights: SyntheticWeightSource())
+        network = net
+        return net
+    }
+
+    func testPortrait896x504() throws { try check(height: 896, width: 504) }
+    func testPortrait504x280() throws { try check(height: 504, width: 280) }
+    func testLandscape280x504() throws { try check(height: 280, width: 504) }
+
+    private func check(height: Int, width: Int) throws {
+        let net = try Self.smallNetwork()
+        let input = SyntheticImage.normalized(width: width, height: height)
+        let out = net.forward(input, height: height, width: width)
+
+        let fullURL = Fixtures.repoRoot.appendingPathComponent("goldens-full/small_goldens_\(height)x\(width).safetensors")
+        let depthRef: [Float], confRef: [Float], depth: [Float], conf: [Float], label: String
+        if FileManager.default.fileExists(atPath: fullURL.path) {
+            let full = try SafeTensorsFile(url: fullURL)
+            depthRef = try full.floats("depth")
+            confRef = try full.floats("depth_conf")
+            depth = out.depth
+            conf = out.confidence
+            label = "full resolution"
+        } else {
+            let golden = try SafeTensorsFile(url: Fixtures.url("small/goldens_\(height)x\(width).safetensors"))
+            depthRef = try golden.floats("depth_s4")
+            confRef = try golden.floats("conf_s4")
+            depth = Self.subsample(out.depth, height: height, width: width, stride: 4)
+            conf = Self.subsample(out.confidence, height: height, width: width, stride: 4)
+            label = "every 4th pixel"
+        }
+        let golden = try SafeTensorsFile(url: Fixtures.url("small/goldens_\(height)x\(width).safetensors"))
+        let k = try golden.floats("intrinsics")
+
+        let depthCorr = Metrics.pearson(depth, depthRef), confCorr = Metrics.pearson(conf, confRef)
+        let depthRel = Metrics.maxRelativeError(depth, reference: depthRef)
+        let confRel = Metrics.maxRelativeError(conf, reference: confRef)
+        let fxRel = abs(out.intrinsics.fx - Double(k[0])) / Double(k[0])
+        let fyRel = abs(out.intrinsics.fy - Double(k[4])) / Double(k[4])
+        print("DA3-Small \(height)x\(width) (\(label), \(depth.count) px): depth pearson \(depthCorr) maxrel \(depthRel); "
+              + "conf pearson \(confCorr) maxrel \(confRel); fx rel \(fxRel), fy rel \(fyRel)")
+        XCTAssertGreaterThanOrEqual(depthCorr, 0.999999)
+        XCTAssertLessThanOrEqual(depthRel, 1e-4)
+        XCTAssertGreaterThanOrEqual(confCorr, 0.999999)
+        XCTAssertLessThanOrEqual(confRel, 1e-4)
+        XCTAssertLessThanOrEqual(fxRel, 1e-4)
+        XCTAssertLessThanOrEqual(fyRel, 1e-4)
+        // The synthetic weights must give a depth map with real spatial structure.
+        let logDepth = depth.map { log(Double($0)) }
+        let mean = logDepth.reduce(0, +) / Double(logDepth.count)
+        let std = (logDepth.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(logDepth.count)).squareRoot()
+        XCTAssertGreaterThan(std, 0.1, "log-depth std \(std)")
+    }
+
+    static func subsample(_ map: [Float], height: Int, width: Int, stride: Int) -> [Float] {
+        var out: [Float] = []
+        for y in Swift.stride(from: 0, to: height, by: stride) {
+            for x in Swift.stride(from: 0, to: width, by: stride) { out.append(map[y * width + x]) }
+        }
+        return out
+    }
+}
