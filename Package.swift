@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "DA3TestSupport"]),
         .testTarget(name: "DA3ImageTests", dependencies: ["DA3Image", "DA3TestSupport"]),
         .testTarget(name: "DA3ModelTests", dependencies: ["DA3Model", "DepthAnything3", "DA3TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["DepthAnything3", "DA3TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["da3", "DepthAnything3", "DA3TestSupport", "SafeTensors"]),
         .testTarget(name: "DA3TestSupportTests", dependencies: ["DA3TestSupport", "SafeTensors"]),
     ],
     swiftLanguageModes: [.v6]

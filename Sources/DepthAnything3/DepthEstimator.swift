@@ -53,7 +53,9 @@ public final class DepthEstimator: Sendable {
 
     /// Decodes, preprocesses and runs an image file (JPEG or PNG).
     public func estimate(imageAt url: URL, options: EstimationOptions = .init()) throws -> DepthResult {
-        try estimate(ImageDecoder.decode(fileAt: url), options: options)
+        let image = try ImageDecoder.decode(fileAt: url)
+        let prepared = try Preprocessor(processRes: options.processRes, method: options.method).prepare(image, file: url.path)
+        return estimate(prepared)
     }
 
     /// Preprocesses and runs an 8-bit RGB image.
@@ -69,5 +71,16 @@ public final class DepthEstimator: Sendable {
                            originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
                            depth: out.depth, confidence: out.confidence,
                            intrinsics: out.intrinsics, poseEncoding: out.poseEncoding)
+    }
+}
+
+extension Preprocessor {
+    /// `prepare`, with errors naming `file` instead of the in-memory image.
+    public func prepare(_ image: RGBImage, file: String) throws -> PreparedImage {
+        do {
+            return try prepare(image)
+        } catch let error as ImageError {
+            throw ImageError(file: file, reason: error.reason)
+        }
     }
 }

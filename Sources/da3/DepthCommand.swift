@@ -51,13 +51,18 @@ struct DepthCommand: ParsableCommand {
         guard let method = ResizeMethod(rawValue: processResMethod) else {
             throw UsageError("--process-res-method: unknown method '\(processResMethod)' (expected one of \(ResizeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        let preprocessor = try Preprocessor(processRes: processRes, method: method)
+        let preprocessor: Preprocessor
+        do {
+            preprocessor = try Preprocessor(processRes: processRes, method: method)
+        } catch let error as ImageError {
+            throw UsageError("--process-res \(processRes): \(error.reason)")
+        }
         let outputs = [output, confidence, intrinsics].compactMap { $0 }.map { URL(fileURLWithPath: $0) }
         for url in outputs { try checkWritableDirectory(of: url) }
 
         let imageURL = URL(fileURLWithPath: image)
         let decoded = try ImageDecoder.decode(fileAt: imageURL)
-        let prepared = try preprocessor.prepare(decoded)
+        let prepared = try preprocessor.prepare(decoded, file: imageURL.path)
         let estimator = try DepthEstimator(modelPath: model)
         let result = estimator.estimate(prepared)
 

@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+import DA3TestSupport
+
+/// Runs the built `da3` executable and captures its exit status and output.
+struct CLIRunner {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static var executable: URL {
+        Bundle.main.executableURL!.deletingLastPathComponent().appendingPathComponent("da3")
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A fresh temporary directory per test, removed afterwards.
+class TemporaryDirectoryTestCase: XCTestCase {
+    var tempDir: URL!
+
+    override func setUpWithError() throws {
+        tempDir = FileManager.default.temporaryDirectory.appendingPathComponent("da3-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tempDir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: tempDir)
+    }
+
+    func path(_ name: String) -> String { tempDir.appendingPathComponent(name).path }
+
+    /// Names in the temporary directory (to prove no output or temporary file was left).
+    func leftovers() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: tempDir.path).sorted()
+    }
+}

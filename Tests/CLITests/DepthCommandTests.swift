@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+import DA3TestSupport
+import DepthAnything3
+
+/// `da3 depth` end to end on the tiny test checkpoint (same topology as DA3-Small).
+final class DepthCommandTests: TemporaryDirectoryTestCase {
+    let tinyModel = Fixtures.url("tiny").path
+
+    /// A real photo from ../shared/images.
+    func inputImage() throws -> String {
+        let demo = Fixtures.sharedImages.appendingPathComponent("demo01.jpg")
+        guard FileManager.default.fileExists(atPath: demo.path) else { throw XCTSkip("../shared/images is absent") }
+        return demo.path
+    }
+
+    func testWritesDepthConfidenceAndIntrinsics() throws {
+        let image = try inputImage()
+        let r = try CLIRunner.run(["depth", image, "--model", tinyModel, "--process-res", "140",
+                                   "--output", path("d.npy"), "--confidence", path("c.npy"), "--intrinsics", path("k.json")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try leftovers(), ["c.npy", "d.npy", "k.json"])
+
+        let decoded = try ImageDecoder.decode(fileAt: URL(fileURLWithPath: image))
+        let size = try Preprocessor(processRes: 140).outputSize(width: decoded.width, height: decoded.height)
+        for name in ["d.npy", "c.npy"] {
+            let (shape, values) = try NPYReader.read(URL(fileURLWithPath: path(name)))
+            XCTAssertEqual(shape, [size.height, size.width], name)
+            XCTAssertTrue(values.allSatisfy { $0.isFinite && $0 > 0 }, name)
+        }
+        // The CLI's depth equals the library's.
+        let estimator = try DepthEstimator(modelPath: tinyModel)
+        let result = try estimator.estimate(decoded, options: EstimationOptions(processRes: 140))
+        XCTAssertEqual(try NPYReader.read(URL(fileURLWithPath: path("d.npy"))).values, result.depth)
+
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("k.json")))) as! [String: Any]
+        XCTAssertEqual(Set(json.keys), ["fx", "fy", "cx", "cy", "width", "height"])
+        XCTAssertEqual(json["width"] as? Int, size.width)
+        XCTAssertEqual(json["height"] as? Int, size.height)
+        XCTAssertEqual((json["fx"] as? Double) ?? 0, result.intrinsics.fx, accuracy: 1e-9)
+    }
+
+    func testHelpDescribesEveryOption() throws {
+        let r = try CLIRunner.run(["depth", "--help"])
+        XCTAssertEqual(r.status, 0)
+        for option in ["--model", "--process-res", "--process-res-method", "--output", "--confidence", "--intrinsics"] {
+            XCTAssertTrue(r.stdout.contains(option), option)
+        }
+    }
+}
+
+/// Minimal strict reader of float32 little-endian C-order .npy files (format 1.0), independent of the writer.
+enum NPYReader {
+    struct Failure: Error {}
+
+    static func read(_ url: URL) throws -> (shape: [Int], values: [Float]) {
+        let data = try Data(contentsOf: url)
+        guard data.count >= 10, data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)), data[6] == 1, data[7] == 0 else { throw Failure() }
+        let headerLength = Int(data[8]) | Int(data[9]) << 8
+        guard (10 + headerLength) % 64 == 0 else { throw Failure() }
+        let header = String(decoding: data[10..<(10 + headerLength)], as: UTF8.self)
+        guard header.contains("'descr': '<f4'"), header.contains("'fortran_order': False"), header.hasSuffix("\n"),
+              let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")")
+        else { throw Failure() }
+        let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let body = data[(10 + headerLength)...]
+        guard body.count == shape.reduce(1, *) * 4 else { throw Failure() }
+        let values = body.withUnsafeBytes { raw in
+            (0..<(body.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        }
+        return (shape, values)
+    }
+}
