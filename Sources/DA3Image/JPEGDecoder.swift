@@ -25,7 +25,7 @@ enum JPEGDecoder {
             throw ImageError(file: name, reason: "broken or truncated JPEG header: \(tjMessage())")
         }
         if width <= 0 || height <= 0 {
-            throw ImageError(file: name, reason: "JPEG has zero size (\(width)x\(height))")
+            throw ImageError(file: name, reason: "JPEG header is truncated or has zero size (\(width)x\(height))")
         }
         if colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue) {
             throw ImageError(file: name, reason: "CMYK/YCCK JPEG images are not supported")
