@@ -58,3 +58,25 @@ final class DecodeTests: XCTestCase {
         XCTAssertEqual(try ImageDecoder.decode(fileAt: fake), try ImageDecoder.decode(data: png, name: "<memory>"))
     }
 }
+
+/// Greyscale and colour JPEGs against PIL; CMYK is rejected with a clear error.
+final class JPEGKindTests: XCTestCase {
+    func testGreyAndColourJPEGMatchPIL() throws {
+        let data = try Data(contentsOf: Fixtures.url("jpeg/expected.json"))
+        let expected = try JSONDecoder().decode([String: DecodeTests.PNGCase].self, from: data)
+        for name in ["grey", "ycc420"] {
+            let e = try XCTUnwrap(expected[name])
+            let img = try ImageDecoder.decode(fileAt: Fixtures.url("jpeg/\(name).jpg"))
+            XCTAssertEqual(img.width, e.width)
+            XCTAssertEqual(img.height, e.height)
+            XCTAssertEqual(img.pixels, e.bytes, "\(name).jpg differs from PIL")
+        }
+    }
+
+    func testCMYKJPEGIsRejected() {
+        let url = Fixtures.url("jpeg/cmyk.jpg")
+        XCTAssertThrowsError(try ImageDecoder.decode(fileAt: url)) { e in
+            XCTAssertTrue("\(e)".contains("cmyk.jpg") && "\(e)".contains("CMYK"), "\(e)")
+        }
+    }
+}

@@ -4,6 +4,8 @@
 Writes Tests/Fixtures/png/<name>.png (7x5 pixels, hand-encoded so that every PNG colour type and
 bit depth can be produced, including 16-bit RGB which PIL cannot write) and
 Tests/Fixtures/png/expected.json with `Image.open(path).convert("RGB")` of each file as hex.
+Also writes Tests/Fixtures/jpeg/{grey,ycc420,cmyk}.jpg (tiny JPEGs saved by PIL) with
+Tests/Fixtures/jpeg/expected.json (PIL's RGB for grey and 4:2:0 colour; CMYK must be rejected).
 Run from the repository root:  python3 tools/reference/make_png_fixtures.py
 """
 import json
@@ -84,6 +86,27 @@ def main():
         print(f"{name}: PIL mode {mode}")
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
+        f.write("\n")
+
+    jdir = os.path.join(ROOT, "Tests", "Fixtures", "jpeg")
+    os.makedirs(jdir, exist_ok=True)
+    y, x = np.mgrid[0:13, 0:11]
+    smooth = np.stack([x * 20, y * 18, (x + y) * 10], -1).astype(np.uint8)
+    jpegs = {
+        "grey": Image.fromarray(smooth[:, :, 0], "L"),
+        "ycc420": Image.fromarray(smooth, "RGB"),
+        "cmyk": Image.fromarray(smooth, "RGB").convert("CMYK"),
+    }
+    jexp = {}
+    for name, im in jpegs.items():
+        path = os.path.join(jdir, name + ".jpg")
+        im.save(path, quality=90)
+        back = Image.open(path)
+        jexp[name] = {"pil_mode": back.mode, "width": back.size[0], "height": back.size[1],
+                      "rgb": np.asarray(back.convert("RGB")).tobytes().hex()}
+        print(f"{name}.jpg: PIL mode {back.mode}")
+    with open(os.path.join(jdir, "expected.json"), "w") as f:
+        json.dump(jexp, f, indent=1)
         f.write("\n")
 
 
