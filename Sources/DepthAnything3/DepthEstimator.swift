@@ -64,9 +64,9 @@ public final class DepthEstimator: Sendable {
         return estimate(prepared)
     }
 
-    /// Runs an already preprocessed image.
-    public func estimate(_ prepared: PreparedImage) -> DepthResult {
-        let out = network.forward(prepared.tensor, height: prepared.height, width: prepared.width)
+    /// Runs an already preprocessed image; `observer` (optional) sees each network stage as it completes.
+    public func estimate(_ prepared: PreparedImage, observer: StageObserver? = nil) -> DepthResult {
+        let out = network.forward(prepared.tensor, height: prepared.height, width: prepared.width, observer: observer)
         return DepthResult(width: out.width, height: out.height,
                            originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
                            depth: out.depth, confidence: out.confidence,

@@ -36,6 +36,9 @@ struct DepthCommand: ParsableCommand {
     @Option(name: .long, help: "Intrinsics output (.json: fx, fy, cx, cy, width, height).")
     var intrinsics: String?
 
+    @Flag(name: .long, help: "Print per-stage timings (load, decode, preprocess, backbone blocks, head, camera, write) to standard error.")
+    var timings = false
+
     func run() throws {
         do {
             try execute()
@@ -60,11 +63,15 @@ struct DepthCommand: ParsableCommand {
         let outputs = [output, confidence, intrinsics].compactMap { $0 }.map { URL(fileURLWithPath: $0) }
         for url in outputs { try checkWritableDirectory(of: url) }
 
+        let clock = StageClock(enabled: timings)
         let imageURL = URL(fileURLWithPath: image)
         let decoded = try ImageDecoder.decode(fileAt: imageURL)
+        clock.mark("decode")
         let prepared = try preprocessor.prepare(decoded, file: imageURL.path)
+        clock.mark("preprocess")
         let estimator = try DepthEstimator(modelPath: model)
-        let result = estimator.estimate(prepared)
+        clock.mark("load model")
+        let result = estimator.estimate(prepared, observer: timings ? { name, _ in clock.mark(name) } : nil)
 
         var files: [(Data, URL)] = [(OutputWriters.npy(result.depth, shape: [result.height, result.width]), URL(fileURLWithPath: output))]
         if let confidence {
@@ -74,6 +81,8 @@ struct DepthCommand: ParsableCommand {
             files.append((try OutputWriters.intrinsicsJSON(result.intrinsics), URL(fileURLWithPath: intrinsics)))
         }
         for (data, url) in files { try OutputWriters.writeAtomically(data, to: url) }
+        clock.mark("write")
+        clock.report()
     }
 
     private func checkWritableDirectory(of url: URL) throws {
@@ -92,4 +101,30 @@ struct DepthCommand: ParsableCommand {
 struct UsageError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Wall-clock time between named marks, printed to standard error on request.
+final class StageClock: @unchecked Sendable {
+    private let enabled: Bool
+    private var last = DispatchTime.now().uptimeNanoseconds
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private var marks: [(String, Double)] = []
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func mark(_ name: String) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        marks.append((name, Double(now - last) / 1e6))
+        last = now
+    }
+
+    func report() {
+        guard enabled else { return }
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        for (name, ms) in marks + [("total", total)] {
+            let padded = name.padding(toLength: 16, withPad: " ", startingAt: 0)
+            FileHandle.standardError.write(Data((padded + String(format: "%9.1f ms\n", ms)).utf8))
+        }
+    }
 }
