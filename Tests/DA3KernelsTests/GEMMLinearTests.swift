@@ -1,0 +1,83 @@
+import XCTest
+@testable import DA3Kernels
+
+final class GEMMLinearTests: XCTestCase {
+    /// op(A) m x k, op(B) k x n, row-major with leading dimensions larger than the minimum.
+    func testSGEMMAllTransposesWithLeadingDimensionsAndBeta() {
+        var rng = SeededRNG(seed: 1)
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 9, 33), (64, 31, 129)] {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let aRows = transA ? k : m, aCols = transA ? m : k
+                    let bRows = transB ? n : k, bCols = transB ? k : n
+                    let lda = aCols + 2, ldb = bCols + 3, ldc = n + 1
+                    let a = rng.floats(aRows * lda), b = rng.floats(bRows * ldb)
+                    var c = rng.floats(m * ldc)
+                    let alpha: Float = 0.75, beta: Float = -0.5
+                    var ref = c.map(Double.init)
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var s = 0.0
+                            for p in 0..<k {
+                                let av = transA ? a[p * lda + i] : a[i * lda + p]
+                                let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                                s += Double(av) * Double(bv)
+                            }
+                            ref[i * ldc + j] = Double(alpha) * s + Double(beta) * Double(c[i * ldc + j])
+                        }
+                    }
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            c.withUnsafeMutableBufferPointer { cp in
+                                GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                           a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
+                                           beta: beta, c: cp.baseAddress!, ldc: ldc)
+                            }
+                        }
+                    }
+                    // Padding columns of C (j >= n) must be untouched: ref kept their old values.
+                    assertClose(c, ref, "sgemm m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB)")
+                }
+            }
+        }
+    }
+
+    func testLinearWithAndWithoutBias() {
+        var rng = SeededRNG(seed: 2)
+        for (rows, inF, outF) in [(1, 1, 1), (1, 7, 3), (5, 3, 7), (23, 65, 17)] {
+            for useBias in [false, true] {
+                let x = rng.floats(rows * inF), w = rng.floats(outF * inF)
+                let bias: [Float]? = useBias ? rng.floats(outF) : nil
+                var ref = [Double](repeating: 0, count: rows * outF)
+                for r in 0..<rows {
+                    for o in 0..<outF {
+                        var s = bias.map { Double($0[o]) } ?? 0
+                        for i in 0..<inF { s += Double(x[r * inF + i]) * Double(w[o * inF + i]) }
+                        ref[r * outF + o] = s
+                    }
+                }
+                let y = Linear.forward(x, rows: rows, weight: w, bias: bias, outFeatures: outF)
+                assertClose(y, ref, "linear rows=\(rows) in=\(inF) out=\(outF) bias=\(useBias)")
+
+                // The pointer form, writing into a buffer that starts with garbage.
+                var y2 = rng.floats(rows * outF, 100, 200)
+                x.withUnsafeBufferPointer { xp in
+                    w.withUnsafeBufferPointer { wp in
+                        y2.withUnsafeMutableBufferPointer { yp in
+                            if let bias {
+                                bias.withUnsafeBufferPointer { bp in
+                                    Linear.forward(xp.baseAddress!, rows: rows, inFeatures: inF, weight: wp.baseAddress!,
+                                                   bias: bp.baseAddress!, outFeatures: outF, into: yp.baseAddress!)
+                                }
+                            } else {
+                                Linear.forward(xp.baseAddress!, rows: rows, inFeatures: inF, weight: wp.baseAddress!,
+                                               bias: nil, outFeatures: outF, into: yp.baseAddress!)
+                            }
+                        }
+                    }
+                }
+                assertClose(y2, ref, "linear(pointer) rows=\(rows) in=\(inF) out=\(outF) bias=\(useBias)")
+            }
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class DA3KernelsTestsPlaceholder: XCTestCase { func testNothing() {} }
