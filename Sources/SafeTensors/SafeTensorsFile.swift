@@ -103,9 +103,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
             }
             tensors[name] = TensorInfo(dtype: dtype, shape: shape, byteRange: begin..<end)
         }
-        // Tensors must not overlap one another.
-        let ranges = tensors.sorted { $0.value.byteRange.lowerBound < $1.value.byteRange.lowerBound }
-        for (a, b) in zip(ranges, ranges.dropFirst()) where a.value.byteRange.upperBound > b.value.byteRange.lowerBound && !a.value.byteRange.isEmpty && !b.value.byteRange.isEmpty {
+        // Tensors must not overlap one another. Empty tensors are left out of the sort: one sitting
+        // between two overlapping tensors would otherwise break the adjacent-pair check.
+        let ranges = tensors.filter { !$0.value.byteRange.isEmpty }.sorted { $0.value.byteRange.lowerBound < $1.value.byteRange.lowerBound }
+        for (a, b) in zip(ranges, ranges.dropFirst()) where a.value.byteRange.upperBound > b.value.byteRange.lowerBound {
             throw fail("corrupt header: tensors '\(a.key)' and '\(b.key)' overlap")
         }
         return (tensors, metadata)
