@@ -68,7 +68,7 @@ public enum Conv2D {
                     let srow = src + iy * width
                     if stride == 1 {
                         // Contiguous span with zero edges.
-                        let lo = max(0, padding - kx), hi = min(outW, width + padding - kx)
+                        let lo = min(outW, max(0, padding - kx)), hi = min(outW, width + padding - kx)
                         if lo > 0 { d.update(repeating: 0, count: lo) }
                         if hi > lo { (d + lo).update(from: srow + (lo - padding + kx), count: hi - lo) }
                         if hi < outW { (d + max(hi, 0)).update(repeating: 0, count: outW - max(hi, 0)) }
