@@ -4,30 +4,35 @@ import DA3Model
 import DA3TestSupport
 import SafeTensors
 
-/// Full-size DA3-Small (synthetic weights regenerated from the shared seed rule) against the
-/// official PyTorch FP32 model at three sizes. The committed goldens hold every 4th pixel in each
+/// Full-size DA3-Small at three sizes and DA3-Base at one (synthetic weights regenerated from the
+/// shared seed rule) against the official PyTorch FP32 model. The committed goldens hold every 4th pixel in each
 /// direction; when `tools/reference/make_goldens.py --full-dir goldens-full` has been run, the
 /// full-resolution maps in `goldens-full/` are compared instead.
 final class FullSizeGoldenTests: XCTestCase {
-    nonisolated(unsafe) static var network: DepthAnything3Network?
+    nonisolated(unsafe) static var networks: [String: DepthAnything3Network] = [:]
 
-    static func smallNetwork() throws -> DepthAnything3Network {
-        if let network { return network }
-        let net = try DepthAnything3Network(config: .small, weights: SyntheticWeightSource())
-        network = net
+    static func network(_ config: ModelConfig) throws -> DepthAnything3Network {
+        if let net = networks[config.name] { return net }
+        let net = try DepthAnything3Network(config: config, weights: SyntheticWeightSource())
+        networks[config.name] = net
         return net
     }
 
-    func testPortrait896x504() throws { try check(height: 896, width: 504) }
-    func testPortrait504x280() throws { try check(height: 504, width: 280) }
-    func testLandscape280x504() throws { try check(height: 280, width: 504) }
+    func testPortrait896x504() throws { try check(.small, height: 896, width: 504) }
+    func testPortrait504x280() throws { try check(.small, height: 504, width: 280) }
+    func testLandscape280x504() throws { try check(.small, height: 280, width: 504) }
+    func testBasePortrait280x210() throws {
+        try check(.base, height: 280, width: 210)
+        Self.networks[ModelConfig.base.name] = nil  // 135M parameters: free them
+    }
 
-    private func check(height: Int, width: Int) throws {
-        let net = try Self.smallNetwork()
+    private func check(_ config: ModelConfig, height: Int, width: Int) throws {
+        let net = try Self.network(config)
+        let preset = String(config.name.dropFirst("da3-".count))
         let input = SyntheticImage.normalized(width: width, height: height)
         let out = net.forward(input, height: height, width: width)
 
-        let fullURL = Fixtures.repoRoot.appendingPathComponent("goldens-full/small_goldens_\(height)x\(width).safetensors")
+        let fullURL = Fixtures.repoRoot.appendingPathComponent("goldens-full/\(preset)_goldens_\(height)x\(width).safetensors")
         let depthRef: [Float], confRef: [Float], depth: [Float], conf: [Float], label: String
         if FileManager.default.fileExists(atPath: fullURL.path) {
             let full = try SafeTensorsFile(url: fullURL)
@@ -37,14 +42,14 @@ final class FullSizeGoldenTests: XCTestCase {
             conf = out.confidence
             label = "full resolution"
         } else {
-            let golden = try SafeTensorsFile(url: Fixtures.url("small/goldens_\(height)x\(width).safetensors"))
+            let golden = try SafeTensorsFile(url: Fixtures.url("\(preset)/goldens_\(height)x\(width).safetensors"))
             depthRef = try golden.floats("depth_s4")
             confRef = try golden.floats("conf_s4")
             depth = Self.subsample(out.depth, height: height, width: width, stride: 4)
             conf = Self.subsample(out.confidence, height: height, width: width, stride: 4)
             label = "every 4th pixel"
         }
-        let golden = try SafeTensorsFile(url: Fixtures.url("small/goldens_\(height)x\(width).safetensors"))
+        let golden = try SafeTensorsFile(url: Fixtures.url("\(preset)/goldens_\(height)x\(width).safetensors"))
         let k = try golden.floats("intrinsics")
 
         let depthCorr = Metrics.pearson(depth, depthRef), confCorr = Metrics.pearson(conf, confRef)
@@ -52,7 +57,7 @@ final class FullSizeGoldenTests: XCTestCase {
         let confRel = Metrics.maxRelativeError(conf, reference: confRef)
         let fxRel = abs(out.intrinsics.fx - Double(k[0])) / Double(k[0])
         let fyRel = abs(out.intrinsics.fy - Double(k[4])) / Double(k[4])
-        print("DA3-Small \(height)x\(width) (\(label), \(depth.count) px): depth pearson \(depthCorr) maxrel \(depthRel); "
+        print("\(config.name) \(height)x\(width) (\(label), \(depth.count) px): depth pearson \(depthCorr) maxrel \(depthRel); "
               + "conf pearson \(confCorr) maxrel \(confRel); fx rel \(fxRel), fy rel \(fyRel)")
         XCTAssertGreaterThanOrEqual(depthCorr, 0.999999)
         XCTAssertLessThanOrEqual(depthRel, 1e-4)

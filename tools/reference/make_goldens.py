@@ -38,6 +38,8 @@ import synthetic  # noqa: E402
 
 TINY_SIZES = [(70, 56), (84, 84)]
 SMALL_SIZES = [(504, 280), (280, 504), (896, 504)]
+# (preset, sizes): DA3-Small at the acceptance sizes, DA3-Base at one small portrait size.
+PRESET_SIZES = [("small", SMALL_SIZES), ("base", [(280, 210)])]
 SMALL_STRIDE = 4
 
 
@@ -103,11 +105,6 @@ def build_tiny(O) -> HubWrapper:
     net = O.DepthAnything3Net(net=backbone, head=head, cam_dec=O.CameraDec(dim_in=128),
                               cam_enc=O.CameraEnc(dim_out=64, trunk_depth=1))
     return HubWrapper(net).eval()
-
-
-def build_small(O) -> HubWrapper:
-    cfg = O.load_config(os.path.join(O.pkg_dir, "configs", "da3-small.yaml"))
-    return HubWrapper(O.create_object(cfg)).eval()
 
 
 def fill_synthetic(model: nn.Module) -> None:
@@ -288,7 +285,7 @@ def main() -> None:
     ap.add_argument("--src", default=os.environ.get("DA3_SRC"),
                     help="folder holding the depth_anything_3 package (if not pip-installed)")
     ap.add_argument("--full-dir", default=None, help="also write full-size outputs here (not committed)")
-    ap.add_argument("--skip-small", action="store_true", help="only the tiny goldens and samples")
+    ap.add_argument("--skip-small", action="store_true", help="only the tiny goldens and samples (skip DA3-Small and DA3-Base)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
 
@@ -348,22 +345,33 @@ def main() -> None:
     if args.skip_small:
         return
 
-    # ---------------- DA3-Small ----------------
+    # ---------------- full-size presets (synthetic float32 weights) ----------------
+    for preset, sizes in PRESET_SIZES:
+        run_preset(O, preset, sizes, out_root, args)
+
+
+def build_preset(O, preset: str) -> HubWrapper:
+    cfg = O.load_config(os.path.join(O.pkg_dir, "configs", f"da3-{preset}.yaml"))
+    return HubWrapper(O.create_object(cfg)).eval()
+
+
+def run_preset(O, preset: str, sizes, out_root: str, args) -> None:
+    """Official forward of da3-<preset> with synthetic weights; stride-4 goldens per size."""
     t0 = time.perf_counter()
-    small = build_small(O)
-    fill_synthetic(small)
-    nparam = sum(p.numel() for p in small.parameters())
-    print(f"da3-small: {nparam} parameters, build + synthetic fill {time.perf_counter() - t0:.2f} s")
-    small_dir = os.path.join(out_root, "small")
-    os.makedirs(small_dir, exist_ok=True)
+    model = build_preset(O, preset)
+    fill_synthetic(model)
+    nparam = sum(p.numel() for p in model.parameters())
+    print(f"da3-{preset}: {nparam} parameters, build + synthetic fill {time.perf_counter() - t0:.2f} s")
+    out_dir = os.path.join(out_root, preset)
+    os.makedirs(out_dir, exist_ok=True)
     if args.full_dir:
-        os.makedirs(os.path.join(args.full_dir, "small"), exist_ok=True)
-        save_model(small, os.path.join(args.full_dir, "small", "model.safetensors"), metadata={"format": "pt"})
-        with open(os.path.join(args.full_dir, "small", "config.json"), "w") as f:
-            json.dump({"model_name": "da3-small"}, f)
+        os.makedirs(os.path.join(args.full_dir, preset), exist_ok=True)
+        save_model(model, os.path.join(args.full_dir, preset, "model.safetensors"), metadata={"format": "pt"})
+        with open(os.path.join(args.full_dir, preset, "config.json"), "w") as f:
+            json.dump({"model_name": f"da3-{preset}"}, f)
             f.write("\n")
-    net = small.model
-    for (H, W) in SMALL_SIZES:
+    net = model.model
+    for (H, W) in sizes:
         x = torch.from_numpy(synthetic.image_normalized(W, H))[None, None]
         with torch.no_grad():
             net(x[..., :56, :56])  # warm-up
@@ -371,8 +379,6 @@ def main() -> None:
             res = net(x)
             dt = time.perf_counter() - t0
         depth, conf = res.depth[0, 0].float(), res.depth_conf[0, 0].float()
-        pose = res.extrinsics.new_tensor(0)  # placeholder to keep names short
-        del pose
         ixt = res.intrinsics[0, 0].float()
         # pose_enc via the official decoder on the official camera token (same as inside forward)
         with torch.no_grad():
@@ -385,17 +391,17 @@ def main() -> None:
             "pose_enc": pose_enc.contiguous(),
             "intrinsics": ixt.contiguous(),
         }
-        meta = {"model": "da3-small", "weights": "synthetic (tools/reference/synthetic.py), float32",
+        meta = {"model": f"da3-{preset}", "weights": "synthetic (tools/reference/synthetic.py), float32",
                 "H": str(H), "W": str(W), "stride": str(SMALL_STRIDE),
                 "note": "depth_s4 = depth[::4, ::4], conf_s4 = depth_conf[::4, ::4]"}
-        save_file(g, os.path.join(small_dir, f"goldens_{H}x{W}.safetensors"), metadata=meta)
-        canonicalize(os.path.join(small_dir, f"goldens_{H}x{W}.safetensors"))
+        save_file(g, os.path.join(out_dir, f"goldens_{H}x{W}.safetensors"), metadata=meta)
+        canonicalize(os.path.join(out_dir, f"goldens_{H}x{W}.safetensors"))
         if args.full_dir:
             save_file({"depth": depth.contiguous(), "depth_conf": conf.contiguous(),
                        "pose_enc": pose_enc.contiguous(), "intrinsics": ixt.contiguous()},
-                      os.path.join(args.full_dir, f"small_goldens_{H}x{W}.safetensors"),
+                      os.path.join(args.full_dir, f"{preset}_goldens_{H}x{W}.safetensors"),
                       metadata={k: v for k, v in meta.items() if k != "note"})
-        print(f"da3-small {H}x{W}: official FP32 forward {dt:.2f} s ({args.threads} threads) | "
+        print(f"da3-{preset} {H}x{W}: official FP32 forward {dt:.2f} s ({args.threads} threads) | "
               f"{depth_stats(depth, conf)} | pose_enc {[round(v, 4) for v in pose_enc.tolist()]} | "
               f"fx {ixt[0, 0]:.1f} fy {ixt[1, 1]:.1f}")
 
