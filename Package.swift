@@ -16,8 +16,10 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
 
+        // SIMD row kernels in C, dispatched at run time (AVX-512 / AVX2 / portable), no flags needed.
+        .target(name: "CKernels"),
         // Tensors and CPU kernels: no model knowledge.
-        .target(name: "DA3Kernels", dependencies: ["CBLAS"]),
+        .target(name: "DA3Kernels", dependencies: ["CBLAS", "CKernels"]),
         // Memory-mapped safetensors reader.
         .target(name: "SafeTensors"),
         // The Depth Anything 3 network: presets, weights, backbone, head, camera decoder.

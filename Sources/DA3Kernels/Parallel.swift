@@ -11,6 +11,15 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
+    /// Calls `body(i)` for i in 0..<count on the engine's threads (one region, no size threshold).
+    public static func forEachIndex(_ count: Int, _ body: (Int) -> Void) {
+        if count == 1 { body(0); return }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+        }
+    }
+
     /// Calls `body` on disjoint sub-ranges covering `0..<count`, in parallel when the work is
     /// large enough (`count * costPerItem` above ~100k units).
     public static func forEachChunk(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {

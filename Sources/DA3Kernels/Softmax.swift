@@ -1,20 +1,18 @@
-import Foundation
+import CKernels
 
-/// Row-wise softmax in place, numerically stabilized by the row maximum.
+/// Row-wise softmax in place, numerically stabilized by the row maximum (SIMD kernel in CKernels).
 public enum Softmax {
+    /// Softmax of `rows` rows of `width` elements, rows `ld` apart, in parallel over rows.
     public static func rows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, ld: Int? = nil) {
         let stride = ld ?? width
         let xs = UncheckedBox(x)
-        Parallel.forEachChunk(rows, costPerItem: width * 8) { range in
-            for r in range {
-                let row = xs.value + r * stride
-                var m = -Float.infinity
-                for i in 0..<width { m = max(m, row[i]) }
-                var sum: Float = 0
-                for i in 0..<width { let e = expf(row[i] - m); row[i] = e; sum += e }
-                let inv = 1 / sum
-                for i in 0..<width { row[i] *= inv }
-            }
+        Parallel.forEachChunk(rows, costPerItem: width * 4) { range in
+            serialRows(xs.value + range.lowerBound * stride, rows: range.count, width: width, ld: stride)
         }
+    }
+
+    /// Softmax on the calling thread only (for use inside an already parallel region).
+    public static func serialRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, ld: Int) {
+        da3_softmax_rows(x, rows, width, ld)
     }
 }

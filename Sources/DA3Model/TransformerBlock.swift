@@ -56,7 +56,7 @@ struct TransformerBlock {
             qkv(normed, rows: tokens, into: qkvBuf)
             prepareQK(qkvBuf, tokens: tokens, positions: positions, rope: rope)
             Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
-                              scores: scratch.scores.baseAddress!, into: attnOut)
+                              scratch: scratch.scores.baseAddress!, into: attnOut)
             proj(attnOut, rows: tokens, into: delta)
             Elementwise.add(delta, into: xp, count: tokens * dim)
             // MLP branch.
@@ -114,7 +114,7 @@ struct BlockScratch {
         attn = .allocate(capacity: tokens * dim)
         self.hidden = .allocate(capacity: tokens * hidden)
         delta = .allocate(capacity: tokens * dim)
-        scores = .allocate(capacity: tokens * tokens)
+        scores = .allocate(capacity: Attention.scratchCount(tokens: tokens))
     }
 
     mutating func release() {

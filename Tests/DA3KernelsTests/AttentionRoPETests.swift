@@ -26,12 +26,12 @@ final class AttentionRoPETests: XCTestCase {
                 }
             }
             var out = [Float](repeating: .nan, count: tokens * dim)
-            var scores = [Float](repeating: .nan, count: tokens * tokens)
+            var scores = [Float](repeating: .nan, count: Attention.scratchCount(tokens: tokens))
             qkv.withUnsafeBufferPointer { qp in
                 scores.withUnsafeMutableBufferPointer { sp in
                     out.withUnsafeMutableBufferPointer { op in
                         Attention.forward(qkv: qp.baseAddress!, tokens: tokens, heads: heads, headDim: headDim,
-                                          scores: sp.baseAddress!, into: op.baseAddress!)
+                                          scratch: sp.baseAddress!, into: op.baseAddress!)
                     }
                 }
             }

@@ -1,0 +1,12 @@
+// Hand-written SIMD kernels for the hot pointwise/row operations. Each function picks an
+// AVX-512, AVX2+FMA or portable implementation at run time, so no compiler flags are needed
+// and the package stays usable as an ordinary dependency.
+#ifndef DA3_CKERNELS_H
+#define DA3_CKERNELS_H
+
+#include <stddef.h>
+
+/// Row-wise softmax in place: rows x width, row stride ld (elements).
+void da3_softmax_rows(float *x, size_t rows, size_t width, size_t ld);
+
+#endif
