@@ -17,7 +17,7 @@ let package = Package(
         .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
 
         // SIMD row kernels in C, dispatched at run time (AVX-512 / AVX2 / portable), no flags needed.
-        .target(name: "CKernels"),
+        .target(name: "CKernels", linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
         // Tensors and CPU kernels: no model knowledge.
         .target(name: "DA3Kernels", dependencies: ["CBLAS", "CKernels"]),
         // Memory-mapped safetensors reader.
@@ -26,8 +26,12 @@ let package = Package(
         .target(name: "DA3Model", dependencies: ["DA3Kernels", "SafeTensors"]),
         // Image decoding and OpenCV-exact resizing / official preprocessing.
         .target(name: "DA3Image", dependencies: ["CTurboJPEG", "CSPNG"]),
+        // Output formats: NPY/NPZ, 16-bit PNG, PFM, colour-mapped PNG, PLY/GLB point clouds.
+        .target(name: "DepthIO", dependencies: ["DA3Image", "CSPNG"]),
+        // Hugging Face Hub downloads into the standard Hub cache.
+        .target(name: "DA3Hub"),
         // Public library API: load once, estimate many images, write outputs.
-        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image"]),
+        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image", "DepthIO", "DA3Hub"]),
         // Command-line tool.
         .executableTarget(name: "da3", dependencies: [
             "DepthAnything3",
@@ -42,6 +46,8 @@ let package = Package(
         .testTarget(name: "DA3ModelTests", dependencies: ["DA3Model", "DepthAnything3", "DA3TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["da3", "DepthAnything3", "DA3TestSupport", "SafeTensors"]),
         .testTarget(name: "DA3TestSupportTests", dependencies: ["DA3TestSupport", "SafeTensors"]),
+        .testTarget(name: "DepthIOTests", dependencies: ["DepthIO", "DA3Image", "CSPNG", "DA3TestSupport"]),
+        .testTarget(name: "HubTests", dependencies: ["DA3Hub", "DepthAnything3", "DA3TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Pointwise operations on contiguous buffers.
@@ -6,10 +7,7 @@ public enum Elementwise {
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         let xs = UncheckedBox(x)
         Parallel.forEachChunk(count, costPerItem: 20) { range in
-            for i in range {
-                let v = xs.value[i]
-                xs.value[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752440))
-            }
+            da3_gelu(xs.value + range.lowerBound, range.count)
         }
     }
 

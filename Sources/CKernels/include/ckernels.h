@@ -9,4 +9,7 @@
 /// Row-wise softmax in place: rows x width, row stride ld (elements).
 void da3_softmax_rows(float *x, size_t rows, size_t width, size_t ld);
 
+/// Exact-erf GELU in place: 0.5 x (1 + erf(x / sqrt 2)).
+void da3_gelu(float *x, size_t count);
+
 #endif
