@@ -1,39 +1,86 @@
 import Foundation
 import SafeTensors
 
-/// How an image is prepared for the network (the official `process_res` options).
+/// The resolution of the maps in a ``DepthResult``.
+public enum OutputSize: String, Sendable, CaseIterable {
+    /// The network's processed size (each side a multiple of 14), as the official tool outputs.
+    case processed
+    /// The input image's size: depth and confidence resized bilinearly, intrinsics scaled to match.
+    /// Only with the `*_resize` methods (a crop discards part of the input).
+    case original
+}
+
+/// How an image is prepared for the network (the official `process_res` options) and at which
+/// size the results are returned.
 public struct EstimationOptions: Sendable {
     /// Target size of the longer (upper bound) or shorter (lower bound) side before rounding to multiples of 14.
     public var processRes: Int
     /// `upper_bound_resize` (default) or `lower_bound_resize` (and the `*_crop` variants).
     public var method: ResizeMethod
+    /// Resolution of the returned maps (default: processed).
+    public var outputSize: OutputSize
 
-    public init(processRes: Int = 504, method: ResizeMethod = .upperBoundResize) {
+    /// Options with the official defaults (504, `upper_bound_resize`) and processed-size output.
+    public init(processRes: Int = 504, method: ResizeMethod = .upperBoundResize, outputSize: OutputSize = .processed) {
         self.processRes = processRes
         self.method = method
+        self.outputSize = outputSize
     }
 }
 
-/// Depth, confidence and intrinsics for one image, at the processed size.
+/// Depth, confidence and intrinsics for one image.
 public struct DepthResult: Sendable {
-    /// Processed image size (both multiples of 14).
+    /// Size of the maps (the processed size, or the original size with ``OutputSize/original``).
     public let width: Int, height: Int
     /// Size of the input image before preprocessing.
     public let originalWidth: Int, originalHeight: Int
+    /// Size of the image the network processed (both multiples of 14).
+    public let processedWidth: Int, processedHeight: Int
     /// Depth, row-major `height x width`.
     public let depth: [Float]
     /// Confidence (>= 1), row-major `height x width`.
     public let confidence: [Float]
-    /// Focal lengths and principal point in processed-image pixels.
+    /// Focal lengths and principal point in pixels of the maps (`width x height`).
     public let intrinsics: Intrinsics
     /// Raw camera decoder output: translation (3), quaternion xyzw (4), fov_h, fov_w (radians).
     public let poseEncoding: [Float]
+    /// The RGB image at the maps' size (the processed image, or the input).
+    public let image: RGBImage
+
+    /// The result as a ``DepthFrame`` for the writers in ``DepthExporter``.
+    public var frame: DepthFrame {
+        DepthFrame(width: width, height: height, depth: depth, confidence: confidence,
+                   intrinsics: PinholeIntrinsics(fx: intrinsics.fx, fy: intrinsics.fy, cx: intrinsics.cx, cy: intrinsics.cy),
+                   image: image, processedWidth: processedWidth, processedHeight: processedHeight)
+    }
+
+    /// Writes the result in `format` to `url` atomically.
+    public func write(_ format: OutputFormat, to url: URL, options: ExportOptions = .init()) throws {
+        try DepthExporter.write(frame, as: format, to: url, options: options)
+    }
+
+    /// The coloured point cloud in the camera frame (see ``PointCloud/unproject(_:confThreshPercentile:maxPoints:)``).
+    public func pointCloud(confThreshPercentile: Double = 40, maxPoints: Int = 1_000_000) -> PointCloud {
+        PointCloud.unproject(frame, confThreshPercentile: confThreshPercentile, maxPoints: maxPoints)
+    }
+
+    /// This result resized to `original` (the input image): maps resized bilinearly, intrinsics scaled.
+    public func resized(to original: RGBImage) -> DepthResult {
+        let w = original.width, h = original.height
+        let sx = Double(w) / Double(width), sy = Double(h) / Double(height)
+        let k = Intrinsics(fx: intrinsics.fx * sx, fy: intrinsics.fy * sy, cx: intrinsics.cx * sx, cy: intrinsics.cy * sy, width: w, height: h)
+        return DepthResult(width: w, height: h, originalWidth: originalWidth, originalHeight: originalHeight,
+                           processedWidth: processedWidth, processedHeight: processedHeight,
+                           depth: FloatMapResize.bilinear(depth, width: width, height: height, newWidth: w, newHeight: h),
+                           confidence: FloatMapResize.bilinear(confidence, width: width, height: height, newWidth: w, newHeight: h),
+                           intrinsics: k, poseEncoding: poseEncoding, image: original)
+    }
 }
 
 /// Loads a Depth Anything 3 checkpoint once and estimates depth for many images.
 ///
 /// ```swift
-/// let estimator = try DepthEstimator(modelPath: "DA3-SMALL")  // dir with model.safetensors, or the file
+/// let estimator = try DepthEstimator(model: "depth-anything/DA3-SMALL")  // Hub id, directory or file
 /// let result = try estimator.estimate(imageAt: URL(fileURLWithPath: "photo.jpg"))
 /// print(result.width, result.height, result.intrinsics.fx)
 /// ```
@@ -51,17 +98,46 @@ public final class DepthEstimator: Sendable {
         network = try DepthAnything3Network(checkpoint: file, config: config ?? location.configuredModel())
     }
 
+    /// Loads a model by reference: a local directory or `.safetensors` file, or a Hugging Face Hub
+    /// id such as `depth-anything/DA3-SMALL` (optionally `@revision`), downloaded into the standard
+    /// Hub cache (`HF_HUB_CACHE` / `HF_HOME`; `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE` honoured).
+    public init(model: String = HubModelReference.defaultModel.repo, hub: HubClient = HubClient(),
+                progress: HubProgress? = nil, config: ModelConfig? = nil) throws {
+        location = try ModelLocation(reference: model, hub: hub, progress: progress)
+        let file = try SafeTensorsFile(url: location.weightsURL)
+        network = try DepthAnything3Network(checkpoint: file, config: config ?? location.configuredModel())
+    }
+
     /// Decodes, preprocesses and runs an image file (JPEG or PNG).
     public func estimate(imageAt url: URL, options: EstimationOptions = .init()) throws -> DepthResult {
-        let image = try ImageDecoder.decode(fileAt: url)
-        let prepared = try Preprocessor(processRes: options.processRes, method: options.method).prepare(image, file: url.path)
-        return estimate(prepared)
+        try estimate(ImageDecoder.decode(fileAt: url), options: options, name: url.path)
+    }
+
+    /// Decodes, preprocesses and runs an encoded image (JPEG or PNG bytes); `name` appears in errors.
+    public func estimate(imageData: Data, name: String = "<memory>", options: EstimationOptions = .init()) throws -> DepthResult {
+        try estimate(ImageDecoder.decode(data: imageData, name: name), options: options, name: name)
     }
 
     /// Preprocesses and runs an 8-bit RGB image.
     public func estimate(_ image: RGBImage, options: EstimationOptions = .init()) throws -> DepthResult {
-        let prepared = try Preprocessor(processRes: options.processRes, method: options.method).prepare(image)
-        return estimate(prepared)
+        try estimate(image, options: options, name: "<memory>")
+    }
+
+    /// Raw interleaved RGB pixels (`width * height * 3` bytes, rows top to bottom).
+    public func estimate(rgb pixels: [UInt8], width: Int, height: Int, options: EstimationOptions = .init()) throws -> DepthResult {
+        guard width > 0, height > 0, pixels.count == width * height * 3 else {
+            throw ImageError(file: "<memory>", reason: "pixel buffer of \(pixels.count) bytes does not match \(width)x\(height)x3")
+        }
+        return try estimate(RGBImage(width: width, height: height, pixels: pixels), options: options)
+    }
+
+    private func estimate(_ image: RGBImage, options: EstimationOptions, name: String) throws -> DepthResult {
+        if options.outputSize == .original, options.method == .upperBoundCrop || options.method == .lowerBoundCrop {
+            throw ImageError(file: name, reason: "output size 'original' needs a *_resize method (\(options.method.rawValue) crops the input)")
+        }
+        let prepared = try Preprocessor(processRes: options.processRes, method: options.method).prepare(image, file: name)
+        let result = estimate(prepared)
+        return options.outputSize == .original ? result.resized(to: image) : result
     }
 
     /// Runs an already preprocessed image; `observer` (optional) sees each network stage as it completes.
@@ -69,8 +145,9 @@ public final class DepthEstimator: Sendable {
         let out = network.forward(prepared.tensor, height: prepared.height, width: prepared.width, observer: observer)
         return DepthResult(width: out.width, height: out.height,
                            originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
+                           processedWidth: out.width, processedHeight: out.height,
                            depth: out.depth, confidence: out.confidence,
-                           intrinsics: out.intrinsics, poseEncoding: out.poseEncoding)
+                           intrinsics: out.intrinsics, poseEncoding: out.poseEncoding, image: prepared.image)
     }
 }
 

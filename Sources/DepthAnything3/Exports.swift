@@ -1,3 +1,5 @@
-// The library's public surface re-exports the model and image types users touch.
+// The library's public surface re-exports the model, image, output-format and Hub types users touch.
+@_exported import DA3Hub
 @_exported import DA3Image
 @_exported import DA3Model
+@_exported import DepthIO

@@ -2,12 +2,18 @@ import Foundation
 import SafeTensors
 
 /// A checkpoint on disk: a directory holding `model.safetensors` (and usually `config.json`, as
-/// published on the Hugging Face Hub), or a `.safetensors` file.
+/// published on the Hugging Face Hub), or a `.safetensors` file; possibly resolved from a Hub id.
 public struct ModelLocation: Sendable {
     /// The safetensors file.
     public let weightsURL: URL
     /// `config.json` beside it, when present.
     public let configURL: URL?
+    /// The Hub repository and revision it was resolved from (nil for a local path).
+    public private(set) var hubReference: HubModelReference?
+    /// The Hub commit of the snapshot (nil for a local path).
+    public private(set) var hubCommit: String?
+    /// How the Hub files were obtained (nil for a local path).
+    public private(set) var hubSource: HubFileSource?
 
     /// Resolves `path`; throws `CheckpointError` naming the path when nothing usable is there.
     public init(path: String) throws {
@@ -27,6 +33,32 @@ public struct ModelLocation: Sendable {
         }
         let config = weightsURL.deletingLastPathComponent().appendingPathComponent("config.json")
         configURL = FileManager.default.fileExists(atPath: config.path) ? config : nil
+    }
+
+    /// Resolves a model reference: an existing local file or directory, else a Hub id
+    /// `ORG/NAME[@REVISION]` fetched through the Hugging Face cache (see ``HubClient``).
+    /// - Throws: ``CheckpointError`` for a local path that is missing or unusable, ``HubError`` for Hub failures.
+    public init(reference: String, hub: HubClient = HubClient(), progress: HubProgress? = nil) throws {
+        let expanded = (reference as NSString).expandingTildeInPath
+        if FileManager.default.fileExists(atPath: expanded) || reference.hasPrefix("/") || reference.hasPrefix(".")
+            || reference.hasSuffix(".safetensors") {
+            try self.init(path: reference)
+            return
+        }
+        guard let ref = HubModelReference(parsing: reference) else {
+            throw CheckpointError(file: reference, reason: "no such file or directory, and not a Hub id like depth-anything/DA3-SMALL[@revision]")
+        }
+        let resolved = try ref.resolve(client: hub, progress: progress)
+        try self.init(path: resolved.directory.path)
+        hubReference = ref
+        hubCommit = resolved.commit
+        hubSource = resolved.source
+    }
+
+    /// Human-readable origin: the path, plus the Hub id, commit and source when it came from the Hub.
+    public var origin: String {
+        guard let hubReference, let hubCommit else { return weightsURL.path }
+        return "\(hubReference.repo)@\(hubReference.revision) (commit \(hubCommit), \(hubSource?.rawValue ?? "cache")) at \(weightsURL.path)"
     }
 
     /// The model dimensions named by `config.json`: a known `model_name` preset, or explicit

@@ -1,0 +1,108 @@
+import DA3Image
+import Foundation
+
+/// The file formats `da3 depth --formats` and ``DepthExporter`` write.
+public enum OutputFormat: String, Sendable, CaseIterable, Codable {
+    /// Depth as a float32 `.npy` (H, W).
+    case npy
+    /// `.npz` with `depth` (H, W) f4, `conf` (H, W) f4, `intrinsics` (3, 3) f4, `image` (H, W, 3) u1,
+    /// `processed_size` (2,) i8 = (height, width) of the network input.
+    case npz
+    /// 16-bit greyscale PNG, `depth = sample * depth_scale` (see ``DepthPNG16``).
+    case png16
+    /// Portable Float Map of the depth (bottom row first, little-endian).
+    case pfm
+    /// Colour-mapped depth PNG (optionally side by side with the input).
+    case vis
+    /// Coloured point cloud, binary little-endian PLY.
+    case ply
+    /// Coloured point cloud, binary glTF 2.0.
+    case glb
+
+    /// File name suffix appended to an image's output stem.
+    public var suffix: String {
+        switch self {
+        case .npy: return ".depth.npy"
+        case .npz: return ".npz"
+        case .png16: return ".depth.png"
+        case .pfm: return ".depth.pfm"
+        case .vis: return ".vis.png"
+        case .ply: return ".ply"
+        case .glb: return ".glb"
+        }
+    }
+
+    /// Parses a comma-separated list (`"npy,vis"`); throws naming an unknown entry.
+    public static func parseList(_ list: String) throws -> [OutputFormat] {
+        var result: [OutputFormat] = []
+        for item in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !item.isEmpty {
+            guard let f = OutputFormat(rawValue: item) else {
+                throw OutputError(file: "--formats", reason: "unknown format '\(item)' (expected a comma list of \(allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            if !result.contains(f) { result.append(f) }
+        }
+        guard !result.isEmpty else { throw OutputError(file: "--formats", reason: "no format given") }
+        return result
+    }
+}
+
+/// Options for the visualisation and point-cloud formats.
+public struct ExportOptions: Sendable {
+    /// Colour map for `vis`.
+    public var colorMap: ColorMap
+    /// `vis`: put the input image left of the colour-mapped depth.
+    public var sideBySide: Bool
+    /// `ply`/`glb`: drop points whose confidence is below this percentile (0...100; 0 keeps all).
+    public var confThreshPercentile: Double
+    /// `ply`/`glb`: keep at most this many points.
+    public var maxPoints: Int
+
+    /// Defaults follow the official exporter: spectral, percentile 40, one million points.
+    public init(colorMap: ColorMap = .spectral, sideBySide: Bool = false, confThreshPercentile: Double = 40, maxPoints: Int = 1_000_000) {
+        self.colorMap = colorMap
+        self.sideBySide = sideBySide
+        self.confThreshPercentile = confThreshPercentile
+        self.maxPoints = maxPoints
+    }
+}
+
+/// Encodes a ``DepthFrame`` in any ``OutputFormat`` and writes files atomically.
+public enum DepthExporter {
+    /// The encoded bytes of `frame` in `format`.
+    public static func encode(_ frame: DepthFrame, as format: OutputFormat, options: ExportOptions = .init()) throws -> Data {
+        switch format {
+        case .npy:
+            return NPY.encode(frame.depth, shape: [frame.height, frame.width])
+        case .npz:
+            var members: [(name: String, npy: Data)] = [("depth", NPY.encode(frame.depth, shape: [frame.height, frame.width]))]
+            if let conf = frame.confidence { members.append(("conf", NPY.encode(conf, shape: [frame.height, frame.width]))) }
+            members.append(("intrinsics", NPY.encode(frame.intrinsics.matrix, shape: [3, 3])))
+            if let image = frame.image { members.append(("image", NPY.encode(image.pixels, shape: [frame.height, frame.width, 3]))) }
+            members.append(("processed_size", NPY.encode([Int64(frame.processedHeight), Int64(frame.processedWidth)], shape: [2])))
+            return NPZ.encode(members)
+        case .png16:
+            return try DepthPNG16.encode(frame.depth, width: frame.width, height: frame.height)
+        case .pfm:
+            return PFM.encode(frame.depth, width: frame.width, height: frame.height)
+        case .vis:
+            var vis = DepthVisualizer.render(frame.depth, width: frame.width, height: frame.height, colorMap: options.colorMap)
+            if options.sideBySide, let image = frame.image { vis = DepthVisualizer.sideBySide(image, vis) }
+            return try PNGEncoder.encode(vis)
+        case .ply:
+            return PLY.encode(PointCloud.unproject(frame, confThreshPercentile: options.confThreshPercentile, maxPoints: options.maxPoints))
+        case .glb:
+            return try GLB.encode(PointCloud.unproject(frame, confThreshPercentile: options.confThreshPercentile, maxPoints: options.maxPoints))
+        }
+    }
+
+    /// Encodes `frame` as `format` and writes it atomically to `url`.
+    public static func write(_ frame: DepthFrame, as format: OutputFormat, to url: URL, options: ExportOptions = .init()) throws {
+        let data: Data
+        do {
+            data = try encode(frame, as: format, options: options)
+        } catch let error as OutputError {
+            throw OutputError(file: url.path, reason: error.reason)
+        }
+        try AtomicFile.write(data, to: url)
+    }
+}
