@@ -37,6 +37,11 @@ let package = Package(
             "DepthAnything3",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Benchmark: the engine on synthetic DA3 weights, side by side with tools/bench's peers.
+        .executableTarget(name: "da3-bench", dependencies: [
+            "DepthAnything3", "DA3TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // Test helpers shared by test targets (synthetic weights, fixture paths, metrics).
         .target(name: "DA3TestSupport", dependencies: ["DA3Model", "SafeTensors"]),
 

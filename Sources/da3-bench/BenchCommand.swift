@@ -1,0 +1,84 @@
+import ArgumentParser
+import DA3Kernels
+import DA3TestSupport
+import DepthAnything3
+import Foundation
+
+/// `da3-bench`: times the engine on DA3-Small with the synthetic weights the peer harness
+/// (tools/bench) uses, prints per-stage times, GFLOP/s against a measured GEMM peak, peak RSS, and
+/// ratios against the peers' JSON when given.
+@main
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "da3-bench",
+        abstract: "Benchmark the Swift engine (DA3-Small, synthetic weights) and compare with peer runtimes.")
+
+    @Option(help: "Comma-separated H x W sizes (multiples of 14).")
+    var sizes: String = "504x280,280x504,896x504"
+
+    @Option(help: "Timed runs per size (after one warm-up); the median is reported.")
+    var runs: Int = 5
+
+    @Option(help: "Engine threads (sets DA3_NUM_THREADS before any work).")
+    var threads: Int = 2
+
+    @Option(help: "Preset: da3-small or da3-base.")
+    var preset: String = "da3-small"
+
+    @Option(help: "Peer results JSON written by tools/bench/bench_peers.py (prints engine/peer ratios).")
+    var peers: String?
+
+    @Option(help: "Write the engine's results as JSON to this file.")
+    var json: String?
+
+    func run() throws {
+        setenv("DA3_NUM_THREADS", String(threads), 1)
+        guard let config = ModelConfig.preset(named: preset) else { throw ValidationError("unknown preset \(preset)") }
+        let parsedSizes = try sizes.split(separator: ",").map { item -> (Int, Int) in
+            let parts = item.split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] % 14 == 0, parts[1] % 14 == 0, parts[0] > 0, parts[1] > 0 else {
+                throw ValidationError("bad size '\(item)': expected HxW, multiples of 14")
+            }
+            return (parts[0], parts[1])
+        }
+        let peerResults = try peers.map { try PeerResults(path: $0) }
+
+        var clock = Stopwatch()
+        let network = try DepthAnything3Network(config: config, weights: SyntheticWeightSource())
+        let loadSeconds = clock.lap()
+        let peak = GEMMPeak.measure()
+        print("machine: \(MachineInfo.cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores; engine threads \(Parallel.threadCount)")
+        print(String(format: "engine GEMM peak (2304x1536x384 sgemm, best of 5): %.1f GFLOP/s; weights generated in %.2f s",
+                     peak, loadSeconds))
+        var report: [String: Any] = ["threads": threads, "gemm_peak_gflops": peak, "preset": config.name]
+        var sizeReports: [String: Any] = [:]
+        for (h, w) in parsedSizes {
+            let result = SizeBenchmark(network: network, height: h, width: w, runs: runs).run()
+            let flops = FLOPCount(config: config, height: h, width: w)
+            let key = "\(h)x\(w)"
+            print("")
+            print("== \(config.name) \(h) x \(w) (H x W), \(runs) runs after warm-up ==")
+            result.printStages()
+            let gflops = Double(flops.total) / result.forwardMedian / 1e9
+            print(String(format: "forward median %.3f s (min %.3f s); %.1f GFLOP -> %.1f GFLOP/s = %.0f%% of GEMM peak",
+                         result.forwardMedian, result.forwardMin, Double(flops.total) / 1e9, gflops, 100 * gflops / peak))
+            if let peer = peerResults?.sizes[key] {
+                for (name, median) in peer.sorted(by: { $0.key < $1.key }) {
+                    print("  vs " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                          + String(format: "%.3f s  ratio engine/peer %.2f", median, result.forwardMedian / median))
+                }
+            }
+            sizeReports[key] = ["forward_median_s": result.forwardMedian, "forward_min_s": result.forwardMin,
+                                "flops": flops.total, "stages_median_s": result.stageMedians,
+                                "gflops": gflops] as [String: Any]
+        }
+        let rss = MachineInfo.peakRSSMegabytes
+        print(String(format: "\npeak RSS %.0f MB", rss))
+        report["sizes"] = sizeReports
+        report["peak_rss_mb"] = rss
+        if let json {
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+            try OutputWriters.writeAtomically(data, to: URL(fileURLWithPath: json))
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import DA3TestSupport
+import DepthAnything3
+import Foundation
+
+/// Times preprocessing, the network stages and postprocessing for one input size.
+struct SizeBenchmark {
+    let network: DepthAnything3Network
+    let height: Int, width: Int, runs: Int
+
+    struct Result {
+        var forwardMedian: Double, forwardMin: Double
+        /// Stage name → median seconds, in pipeline order.
+        var stageMedians: [String: Double]
+        var stageOrder: [String]
+
+        func printStages() {
+            for name in stageOrder {
+                print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", 1000 * (stageMedians[name] ?? 0)))
+            }
+        }
+    }
+
+    /// Network stages: each observer mark closes the time since the previous mark.
+    static func stage(of mark: String) -> String {
+        if mark.hasPrefix("head.") { return "head" }
+        if mark == "depth" || mark == "depth_conf" { return "activation" }
+        if mark == "pose_enc" { return "camera" }
+        return "backbone"
+    }
+
+    func run() -> Result {
+        // A photo-sized synthetic picture, so preprocessing does real resizing work.
+        let source = RGBImage(width: width * 2 + 6, height: height * 2 + 6,
+                              pixels: SyntheticImage.rgb(width: width * 2 + 6, height: height * 2 + 6))
+        let input = SyntheticImage.normalized(width: width, height: height)
+        let processRes = max(height, width)
+        var forward: [Double] = [], stages: [String: [Double]] = [:]
+        for iteration in 0...runs {
+            var times: [String: Double] = [:]
+            var clock = Stopwatch()
+            if let prepared = try? Preprocessor(processRes: processRes).prepare(source) { _ = prepared.tensor.count }
+            times["preprocess"] = clock.lap()
+            let out = network.forward(input, height: height, width: width) { mark, _ in
+                times[Self.stage(of: mark), default: 0] += clock.lap()
+            }
+            let forwardTime = ["backbone", "head", "activation", "camera"].reduce(0) { $0 + (times[$1] ?? 0) }
+            _ = clock.lap()
+            _ = OutputWriters.npy(out.depth, shape: [height, width])
+            times["postprocess"] = clock.lap()
+            guard iteration > 0 else { continue }  // warm-up
+            forward.append(forwardTime)
+            for (k, v) in times { stages[k, default: []].append(v) }
+        }
+        let order = ["preprocess", "backbone", "head", "activation", "camera", "postprocess"]
+        return Result(forwardMedian: median(forward), forwardMin: forward.min() ?? 0,
+                      stageMedians: stages.mapValues(median), stageOrder: order)
+    }
+}
+
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Wall-clock laps.
+struct Stopwatch {
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    /// Seconds since the previous lap (or creation).
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return Double(now - last) / 1e9
+    }
+}
