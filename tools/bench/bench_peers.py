@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""Peer-runtime benchmark for DA3-Small, depth only: PyTorch eager FP32, ONNX Runtime, LiteRT
+(XNNPACK), on the same synthetic preprocessed input and the same thread count.
+
+    PYTHONPATH=/tmp/setup/src python3 tools/bench/bench_peers.py --threads 2 \
+        --sizes 504x280,280x504,896x504 --runs 5 --json out/peers.json
+    python3 tools/bench/bench_peers.py --quick          # CI smoke: 56x56, 1 run, PyTorch only
+
+Sizes are H x W (input height x width, multiples of 14). Every measurement runs in its own child
+process (`--child ...`), which also reports its peak RSS (ru_maxrss). See README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+REF = os.path.join(ROOT, "tools", "reference")
+CACHE = os.path.join(HERE, ".cache")
+DEFAULT_CKPT = os.path.join(ROOT, "goldens-full", "small", "model.safetensors")
+DEFAULT_SRC = os.environ.get("DA3_SRC", "/tmp/setup/src")
+RUNTIMES = ("pytorch", "onnxruntime", "litert")
+
+sys.path[:0] = [HERE, REF]
+
+
+# ============================================================================ child helpers
+
+def peak_rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def current_rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def emit(obj) -> None:
+    print("@@RESULT@@ " + json.dumps(obj), flush=True)
+
+
+def hide_torchvision_stub():
+    """make_goldens stubs torchvision (it cannot be imported next to CPU torch here); the ONNX
+    exporter and litert-torch probe importlib.util.find_spec('torchvision'), which raises on a
+    stub without __spec__. Drop the stub once the official modules are imported."""
+    for k in ("torchvision", "torchvision.transforms"):
+        m = sys.modules.get(k)
+        if m is not None and getattr(m, "__spec__", None) is None:
+            del sys.modules[k]
+
+
+def load_official(src: str, ckpt: str, threads: int):
+    """Official DA3-Small (DepthAnything3Net) with synthetic weights, eval, FP32."""
+    import torch
+    torch.set_num_threads(threads)
+    import make_goldens as mg
+    O = mg.import_official(src)
+    wrapper = mg.build_preset(O, "small")
+    if ckpt and os.path.exists(ckpt):
+        from safetensors.torch import load_file
+        res = wrapper.load_state_dict(load_file(ckpt), strict=False)
+        # save_model de-duplicates tensors that share storage at init; only aux-branch keys may miss
+        bad = [k for k in res.missing_keys if "_aux" not in k] + list(res.unexpected_keys)
+        assert not bad, f"checkpoint mismatch: {bad[:5]}"
+    else:
+        print(f"note: {ckpt} missing, filling synthetic weights in memory", file=sys.stderr)
+        mg.fill_synthetic(wrapper)
+    net = wrapper.model.eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
+def input_nchw(H: int, W: int):
+    import numpy as np
+    import synthetic
+    return np.ascontiguousarray(synthetic.image_normalized(W, H)[None], dtype=np.float32)  # (1,3,H,W)
+
+
+def time_loop(fn, runs: int):
+    fn()  # warm-up
+    times = []
+    out = None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return times, out
+
+
+# ============================================================================ children
+
+def child_gemm(a) -> None:
+    """Practical FP32 GEMM peak (numpy/OpenBLAS and torch), N threads."""
+    import numpy as np
+    info = {}
+    try:
+        import threadpoolctl
+        threadpoolctl.threadpool_limits(a.threads)
+        info["blas"] = [{k: d.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+                        for d in threadpoolctl.threadpool_info()]
+    except ImportError:
+        info["blas"] = "threadpoolctl not installed (OPENBLAS_NUM_THREADS set by the parent)"
+    shapes = [(2304, 1536, 384), (4096, 4096, 4096)] if not a.quick else [(512, 512, 512)]
+    res = {}
+    rng = np.random.default_rng(0)
+    for (M, N, K) in shapes:
+        A = rng.standard_normal((M, K), dtype=np.float32)
+        B = rng.standard_normal((K, N), dtype=np.float32)
+        C = np.empty((M, N), dtype=np.float32)
+        np.matmul(A, B, out=C)
+        reps = 5 if M * N * K < 1e10 else 3
+        best = min(_t(lambda: np.matmul(A, B, out=C)) for _ in range(reps))
+        res[f"{M}x{N}x{K}"] = 2 * M * N * K / best / 1e9
+    out = {"numpy": res, "numpy_peak": max(res.values()), **info}
+    try:
+        import torch
+        torch.set_num_threads(a.threads)
+        rt = {}
+        for (M, N, K) in shapes:
+            A = torch.randn(M, K)
+            B = torch.randn(K, N)
+            C = torch.empty(M, N)
+            torch.mm(A, B, out=C)
+            reps = 5 if M * N * K < 1e10 else 3
+            best = min(_t(lambda: torch.mm(A, B, out=C)) for _ in range(reps))
+            rt[f"{M}x{N}x{K}"] = 2 * M * N * K / best / 1e9
+        out["torch"] = rt
+        out["torch_peak"] = max(rt.values())
+    except ImportError:
+        pass
+    emit(out)
+
+
+def _t(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def child_verify(a) -> None:
+    """Official unpatched vs depth-only-patched eager (must be bit-identical), DepthOnlyDA3 (the
+    exported graph's torch twin) vs official, and FlopCounterMode on the patched model."""
+    import numpy as np
+    import torch
+    import exportable as ex
+    net = load_official(a.src, a.ckpt, a.threads)
+    H, W = a.H, a.W
+    x = torch.from_numpy(input_nchw(H, W))[None]  # (1,1,3,H,W)
+    with torch.inference_mode():
+        full = net(x)
+        ref = full.depth[0, 0].clone()
+        twin = ex.DepthOnlyDA3(net, H, W).eval()
+        d_twin = twin(x[0])[0, 0]
+        ex.make_depth_only(net)
+        d_patch = net(x).depth[0, 0]
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.inference_mode():
+        fc = FlopCounterMode(display=False)
+        with fc:
+            net(x)
+    counts = fc.get_flop_counts()
+    by_op = {str(k): int(v) for k, v in counts.get("Global", {}).items()}
+    total = int(fc.get_total_flops())
+
+    def mod_total(prefix):
+        s = 0
+        for mod, ops in counts.items():
+            if mod == prefix:
+                s += sum(int(v) for v in ops.values())
+        return s
+    # CPU SDPA (aten._scaled_dot_product_flash_attention_for_cpu) has no FLOP formula registered in
+    # FlopCounterMode: count the twin with explicit softmax(q k^T) v attention as well (bmm counted)
+    with torch.inference_mode():
+        fc2 = FlopCounterMode(display=False)
+        with fc2:
+            ex.DepthOnlyDA3(net, H, W, attn="explicit").eval()(x[0])
+    twin_ops = {str(k): int(v) for k, v in fc2.get_flop_counts().get("Global", {}).items()}
+    rel = ((d_twin - ref).abs() / ref.abs()).max().item()
+    emit({
+        "patched_equals_official": bool(torch.equal(d_patch, ref)),
+        "twin_max_rel_err": rel,
+        "twin_corr": float(np.corrcoef(d_twin.numpy().ravel(), ref.numpy().ravel())[0, 1]),
+        "flop_counter": {"total": total, "by_op": by_op,
+                         "backbone": mod_total("DepthAnything3Net.backbone"),
+                         "head": mod_total("DepthAnything3Net.head")},
+        "flop_counter_twin_explicit_attn": {"total": int(fc2.get_total_flops()), "by_op": twin_ops},
+    })
+
+
+def child_export(a) -> None:
+    import torch
+    import exportable as ex
+    net = load_official(a.src, a.ckpt, a.threads)
+    hide_torchvision_stub()
+    H, W = a.H, a.W
+    x = torch.from_numpy(input_nchw(H, W))
+    model = ex.DepthOnlyDA3(net, H, W, convt=a.convt).eval()
+    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    tmp = a.out + ".tmp"
+    t0 = time.perf_counter()
+    info = {}
+    if a.fmt == "onnx":
+        prog = torch.onnx.export(model, (x,), None, input_names=["image"], output_names=["depth"],
+                                 opset_version=18, dynamo=True, optimize=True, verbose=False)
+        prog.save(tmp, external_data=False)
+        info["exporter"] = f"torch.onnx.export(dynamo=True, optimize=True, opset 18), torch {torch.__version__}"
+    else:
+        import litert_torch
+        em = litert_torch.convert(model, (x,))
+        em.export(tmp)
+        info["exporter"] = f"litert_torch.convert {getattr(litert_torch, '__version__', '?')}, torch {torch.__version__}"
+    os.replace(tmp, a.out)
+    info["export_s"] = time.perf_counter() - t0
+    info["bytes"] = os.path.getsize(a.out)
+    emit(info)
+
+
+def child_run(a) -> None:
+    import numpy as np
+    H, W, N = a.H, a.W, a.threads
+    extra = {}
+    if a.runtime == "pytorch":
+        import torch
+        net = load_official(a.src, a.ckpt, N)
+        import exportable as ex
+        ex.make_depth_only(net)
+        x = torch.from_numpy(input_nchw(H, W))[None]
+        rss_load = current_rss_mb()
+
+        def fwd():
+            with torch.inference_mode():
+                return net(x).depth
+        times, out = time_loop(fwd, a.runs)
+        depth = out[0, 0].numpy()
+        extra["torch"] = torch.__version__
+        extra["note"] = "official DepthAnything3Net.forward, DualDPT main branch only, cam_dec skipped, autocast off"
+    elif a.runtime == "onnxruntime":
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = N
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(a.model, so, providers=["CPUExecutionProvider"])
+        x = input_nchw(H, W)
+        rss_load = current_rss_mb()
+        times, out = time_loop(lambda: sess.run(None, {"image": x})[0], a.runs)
+        depth = out[0, 0]
+        extra["onnxruntime"] = ort.__version__
+    elif a.runtime == "litert":
+        from ai_edge_litert.interpreter import Interpreter
+        import ai_edge_litert
+        it = Interpreter(model_path=a.model, num_threads=N)
+        it.allocate_tensors()
+        ind = it.get_input_details()[0]["index"]
+        outd = it.get_output_details()[0]["index"]
+        x = input_nchw(H, W)
+        rss_load = current_rss_mb()
+
+        def fwd():
+            it.set_tensor(ind, x)
+            it.invoke()
+            return it.get_tensor(outd)
+        times, out = time_loop(fwd, a.runs)
+        depth = out[0, 0]
+        try:
+            ops = it._get_ops_details()
+            names = [o["op_name"] for o in ops]
+            extra["ops_after_delegation"] = {n: names.count(n) for n in sorted(set(names))}
+        except Exception as e:  # private API
+            extra["ops_after_delegation"] = f"n/a ({e})"
+        extra["ai_edge_litert"] = getattr(ai_edge_litert, "__version__", "?")
+    else:
+        raise ValueError(a.runtime)
+    np.save(a.out, np.ascontiguousarray(depth, dtype=np.float32))
+    emit({"runs": times, "median_s": statistics.median(times), "min_s": min(times),
+          "rss_after_load_mb": rss_load, "peak_rss_mb": peak_rss_mb(), **extra})
+
+
+# ============================================================================ parent
+
+def run_child(args, *child_args, timeout=3600):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [args.src, env.get("PYTHONPATH", "")] if p)
+    env["OMP_NUM_THREADS"] = str(args.threads)
+    env["OPENBLAS_NUM_THREADS"] = str(args.threads)  # thread count only; OPENBLAS_CORETYPE untouched
+    cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(args.threads), "--src", args.src,
+           "--ckpt", args.ckpt, *child_args]
+    if args.quick:
+        cmd.append("--quick")
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    for line in p.stdout.splitlines():
+        if line.startswith("@@RESULT@@ "):
+            return json.loads(line[len("@@RESULT@@ "):])
+    tail = (p.stdout[-1500:] + "\n" + p.stderr[-3000:]).strip()
+    raise RuntimeError(f"child {' '.join(child_args)} failed (rc {p.returncode}):\n{tail}")
+
+
+def machine_info(threads: int) -> dict:
+    model, flags = platform.processor(), ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and ":" in line:
+                    model = line.split(":", 1)[1].strip()
+                if line.startswith("flags") and not flags:
+                    flags = line.split(":", 1)[1]
+    except OSError:
+        pass
+    fl = set(flags.split())
+    return {
+        "cpu_model": model,
+        "cores": os.cpu_count(),
+        "threads": threads,
+        "isa": [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if f in fl],
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
+        "openblas_l2_size_env": os.environ.get("OPENBLAS_L2_SIZE"),
+    }
+
+
+def loadavg():
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def ckpt_tag(args, extra: str) -> str:
+    h = hashlib.sha1()
+    import exportable
+    h.update(exportable.REWRITE_VERSION.encode())
+    h.update(extra.encode())
+    if os.path.exists(args.ckpt):
+        st = os.stat(args.ckpt)
+        h.update(f"{st.st_size}:{int(st.st_mtime)}".encode())
+    else:
+        h.update(b"synthetic-in-memory")
+    return h.hexdigest()[:10]
+
+
+def corr(a, b) -> float:
+    import numpy as np
+    return float(np.corrcoef(a.ravel().astype(np.float64), b.ravel().astype(np.float64))[0, 1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--sizes", default="504x280,280x504,896x504", help="comma-separated HxW")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--json", default=None, help="write all numbers here")
+    ap.add_argument("--runtimes", default=",".join(RUNTIMES))
+    ap.add_argument("--quick", action="store_true", help="CI smoke: 56x56, 1 run, PyTorch only")
+    ap.add_argument("--ckpt", default=DEFAULT_CKPT, help="DA3-Small checkpoint (Hub layout)")
+    ap.add_argument("--src", default=DEFAULT_SRC, help="official depth_anything_3 source root")
+    ap.add_argument("--convt", default="native", choices=["native", "matmul", "zero_stuff"],
+                    help="ConvTranspose rewrite for the exported graphs (exportable.py R7)")
+    ap.add_argument("--rebuild", action="store_true", help="re-export cached .onnx/.tflite")
+    ap.add_argument("--no-gemm", action="store_true")
+    ap.add_argument("--no-verify", action="store_true", help="skip the official-vs-patched check and FlopCounterMode")
+    # child mode
+    ap.add_argument("--child", choices=["gemm", "verify", "export", "run"], help=argparse.SUPPRESS)
+    ap.add_argument("--size", help=argparse.SUPPRESS)
+    ap.add_argument("--runtime", help=argparse.SUPPRESS)
+    ap.add_argument("--fmt", help=argparse.SUPPRESS)
+    ap.add_argument("--model", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.size:
+        a.H, a.W = (int(v) for v in a.size.lower().split("x"))
+    if a.child:
+        if a.src and a.src not in sys.path:
+            sys.path.insert(0, a.src)
+        {"gemm": child_gemm, "verify": child_verify, "export": child_export, "run": child_run}[a.child](a)
+        return
+
+    if a.quick:
+        a.sizes, a.runs, a.runtimes = "56x56", 1, "pytorch"
+    sizes = [tuple(int(v) for v in s.lower().split("x")) for s in a.sizes.split(",") if s]
+    runtimes = [r for r in a.runtimes.split(",") if r]
+    for r in runtimes:
+        assert r in RUNTIMES, r
+    for (H, W) in sizes:
+        assert H % 14 == 0 and W % 14 == 0, f"{H}x{W}: sides must be multiples of 14"
+    import exportable
+    res = {"machine": machine_info(a.threads), "runs": a.runs, "loadavg_start": loadavg(),
+           "model": "DA3-Small depth only (DualDPT main branch; no ray branch; camera decoder skipped), "
+                    "synthetic weights, FP32",
+           "input": "tools/reference/synthetic.py image_normalized(W, H), (1, 3, H, W) float32",
+           "rewrites_version": exportable.REWRITE_VERSION, "convt": a.convt, "sizes": {}}
+    t_all = time.perf_counter()
+    if not a.no_gemm:
+        g = run_child(a, "--child", "gemm")
+        res["gemm_peak_gflops"] = g["numpy_peak"]
+        res["gemm"] = g
+        print(f"GEMM FP32 peak ({a.threads} threads): numpy {g['numpy_peak']:.1f} GFLOP/s {g['numpy']}"
+              + (f" | torch {g['torch_peak']:.1f} GFLOP/s" if "torch_peak" in g else ""), flush=True)
+        print(f"  BLAS: {g.get('blas')}", flush=True)
+    else:
+        res["gemm_peak_gflops"] = None
+    import numpy as np
+    os.makedirs(CACHE, exist_ok=True)
+    for (H, W) in sizes:
+        key = f"{H}x{W}"
+        S = {"H": H, "W": W}
+        res["sizes"][key] = S
+        fl = exportable.analytic_flops(H, W)
+        S["flops"] = fl["total"]
+        S["flops_split"] = fl
+        print(f"\n== {key} (H x W), {(H // 14) * (W // 14) + 1} tokens: analytic {fl['total'] / 1e9:.2f} GFLOP "
+              f"(backbone linear {fl['backbone_linear'] / 1e9:.2f} + patch {fl['patch_embed'] / 1e9:.2f}, "
+              f"attention {fl['attention'] / 1e9:.2f}, head {fl['head'] / 1e9:.2f})", flush=True)
+        if not a.no_verify:
+            v = run_child(a, "--child", "verify", "--size", key)
+            S["verify"] = v
+            print(f"  official depth == depth-only patched: {v['patched_equals_official']}; exportable twin "
+                  f"max rel err {v['twin_max_rel_err']:.2e}; FlopCounterMode {v['flop_counter']['total'] / 1e9:.2f} GFLOP (official, SDPA "
+                  f"uncounted), {v['flop_counter_twin_explicit_attn']['total'] / 1e9:.2f} GFLOP (twin, explicit attention)",
+                  flush=True)
+        ref = None
+        for rt in runtimes:
+            model_path = None
+            if rt in ("onnxruntime", "litert"):
+                fmt = "onnx" if rt == "onnxruntime" else "tflite"
+                tag = ckpt_tag(a, f"{fmt}:{a.convt}")
+                model_path = os.path.join(CACHE, f"da3s_depth_{key}_{a.convt}_{tag}.{fmt}")
+                if a.rebuild or not os.path.exists(model_path):
+                    print(f"  exporting {os.path.basename(model_path)} ...", flush=True)
+                    e = run_child(a, "--child", "export", "--size", key, "--fmt", fmt, "--out", model_path,
+                                  "--convt", a.convt)
+                    S.setdefault("export", {})[rt] = e
+                    print(f"    {e['export_s']:.1f} s, {e['bytes'] / 1e6:.1f} MB", flush=True)
+            out_npy = os.path.join(CACHE, f"depth_{rt}_{key}.npy")
+            extra = ["--model", model_path] if model_path else []
+            try:
+                r = run_child(a, "--child", "run", "--runtime", rt, "--size", key, "--runs", str(a.runs),
+                              "--out", out_npy, *extra)
+            except Exception as e:  # keep going; record the failure
+                print(f"  {rt}: FAILED: {e}", flush=True)
+                S[rt] = {"error": str(e)[-2000:]}
+                continue
+            d = np.load(out_npy)
+            if rt == "pytorch":
+                ref = d
+            if ref is not None:
+                r["corr"] = corr(d, ref)
+                r["max_rel_err"] = float(np.max(np.abs(d - ref) / np.abs(ref)))
+            else:
+                r["corr"] = None
+            if model_path:
+                r["model_file"] = os.path.relpath(model_path, ROOT)
+            S[rt] = r
+        print_table(key, S, runtimes, res.get("gemm_peak_gflops"))
+    res["loadavg_end"] = loadavg()
+    res["wall_s"] = time.perf_counter() - t_all
+    if a.json:
+        os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+            f.write("\n")
+        print(f"\nwrote {a.json}")
+    print(f"load average start {res['loadavg_start']} end {res['loadavg_end']}; total {res['wall_s']:.0f} s")
+    if a.quick:
+        ok = res["sizes"]["56x56"].get("pytorch", {}).get("median_s") is not None
+        v = res["sizes"]["56x56"].get("verify", {})
+        ok = ok and v.get("patched_equals_official", True) and v.get("twin_max_rel_err", 0) < 1e-4
+        print("quick smoke:", "1 passed, 0 failed" if ok else "0 passed, 1 failed")
+        sys.exit(0 if ok else 1)
+
+
+def print_table(key, S, runtimes, peak):
+    fl = S["flops"]
+    print(f"  {'runtime':<12} {'median s':>9} {'min s':>8} {'GFLOP/s':>8} {'%peak':>6} {'peak RSS MB':>12} "
+          f"{'corr':>12} {'max rel':>9}")
+    for rt in runtimes:
+        r = S.get(rt)
+        if not r or "error" in r:
+            print(f"  {rt:<12} FAILED")
+            continue
+        gf = fl / r["median_s"] / 1e9
+        pk = f"{100 * gf / peak:5.1f}%" if peak else "   n/a"
+        c = f"{r['corr']:.9f}" if r.get("corr") is not None else "n/a"
+        mr = f"{r['max_rel_err']:.1e}" if r.get("max_rel_err") is not None else "n/a"
+        print(f"  {rt:<12} {r['median_s']:9.3f} {r['min_s']:8.3f} {gf:8.1f} {pk:>6} {r['peak_rss_mb']:12.0f} "
+              f"{c:>12} {mr:>9}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
