@@ -5,6 +5,14 @@ import ArgumentParser
 struct DA3Command: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "da3",
-        abstract: "Depth Anything 3 in Swift: depth, confidence and camera intrinsics from one RGB image.",
-        subcommands: [DepthCommand.self])
+        abstract: "Depth Anything 3 in Swift: depth, confidence and camera intrinsics from RGB images.",
+        discussion: """
+            MODEL arguments take a local checkpoint (a directory with model.safetensors and config.json, \
+            or a .safetensors file) or a Hugging Face Hub id such as depth-anything/DA3-SMALL, optionally \
+            pinned as depth-anything/DA3-SMALL@<branch|tag|commit>. Hub files go to the standard Hugging Face \
+            cache shared with the Python tools: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. \
+            Environment: HF_ENDPOINT (Hub URL, default https://huggingface.co), HF_TOKEN (access token for \
+            private or gated repositories), HF_HUB_OFFLINE=1 (never use the network; cached files only).
+            """,
+        subcommands: [DepthCommand.self, InfoCommand.self, ConvertCommand.self])
 }

@@ -2,46 +2,85 @@ import ArgumentParser
 import DepthAnything3
 import Foundation
 
-/// `da3 depth IMAGE --model PATH --output DEPTH.npy [...]`
+/// `da3 depth IMAGE... [--model MODEL] (--output DEPTH.npy | --output-dir DIR [--formats LIST]) [...]`
 struct DepthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "depth",
-        abstract: "Estimate depth for one image and write it as a float32 .npy array.",
+        abstract: "Estimate depth for images and write depth, confidence, intrinsics, visualisations or point clouds.",
         discussion: """
-            Outputs are at the processed size (the image resized so each side is a multiple of 14). \
-            Arrays are little-endian float32 .npy files of shape (H, W); the intrinsics file is a JSON \
-            object with fx, fy, cx, cy, width and height in processed-image pixels. Files are written \
-            atomically: on any error no output file is left behind.
+            Single image, one file: da3 depth photo.jpg --output depth.npy [--confidence conf.npy] [--intrinsics K.json]
+            Many images: da3 depth photos/ 'more/*.png' --output-dir out --formats npy,vis,ply
+
+            Inputs are files, directories (their visible files, sorted, not recursive) and glob patterns. \
+            With --output-dir each image writes <stem><suffix> per format: npy .depth.npy (float32 H x W), \
+            npz .npz (depth, conf, intrinsics 3x3, image HxWx3 uint8, processed_size), png16 .depth.png \
+            (16-bit, depth = sample * depth_scale, the scale stored in the PNG text chunk 'depth_scale'; \
+            error at most max_depth/131070), pfm .depth.pfm (float32, bottom row first), vis .vis.png \
+            (colour-mapped inverse depth, 2-98 percentile range, as the official tool), ply .ply and glb .glb \
+            (coloured points unprojected with the predicted intrinsics; PLY in camera axes x right, y down, \
+            z forward; GLB converted to glTF's y up, z backward). Stems shared by several inputs keep their \
+            extension (img_jpg, img_png) and then get -2, -3... so names never collide.
+
+            Maps are at the processed size (each side a multiple of 14) unless --size original. Files are \
+            written atomically. A bad image is reported and skipped, the others are processed; the exit status \
+            is 1 when any image failed, and a summary lists the failures.
             """)
 
-    @Argument(help: "Input image (JPEG or PNG).")
-    var image: String
+    @Argument(help: ArgumentHelp("Input images (JPEG or PNG): files, directories or glob patterns.", valueName: "image"))
+    var images: [String] = []
 
-    @Option(name: .long, help: "Checkpoint: a directory with model.safetensors (and config.json), or a .safetensors file.")
-    var model: String
+    @Option(name: .long, help: ArgumentHelp("Checkpoint: a directory with model.safetensors (and config.json), a .safetensors file, or a Hub id ORG/NAME[@REVISION].", valueName: "model"))
+    var model: String = ModelLoading.defaultModel
 
     @Option(name: .customLong("process-res"), help: "Target size in pixels for the bounded side before rounding to multiples of 14.")
     var processRes: Int = 504
 
     @Option(name: .customLong("process-res-method"),
-            help: "upper_bound_resize (longer side = process-res) or lower_bound_resize (shorter side = process-res); *_crop variants crop instead of resizing to multiples of 14.")
+            help: "upper_bound_resize (longer side = process-res) or lower_bound_resize (shorter side = process-res); upper_bound_crop and lower_bound_crop crop instead of resizing to multiples of 14.")
     var processResMethod: String = ResizeMethod.upperBoundResize.rawValue
 
-    @Option(name: .shortAndLong, help: "Depth output (.npy, float32, H x W).")
-    var output: String
+    @Option(name: .shortAndLong, help: "Depth output for a single image (.npy, float32, H x W).")
+    var output: String?
 
-    @Option(name: .long, help: "Confidence output (.npy, float32, H x W).")
+    @Option(name: .long, help: "Confidence output for a single image (.npy, float32, H x W); needs --output.")
     var confidence: String?
 
-    @Option(name: .long, help: "Intrinsics output (.json: fx, fy, cx, cy, width, height).")
+    @Option(name: .long, help: "Intrinsics output for a single image (.json: fx, fy, cx, cy, width, height); needs --output.")
     var intrinsics: String?
+
+    @Option(name: .customLong("output-dir"), help: "Directory for per-image outputs (created if missing; default: the current directory when --formats is given).")
+    var outputDir: String?
+
+    @Option(name: .long, help: "Comma list of output formats for --output-dir: npy, npz, png16, pfm, vis, ply, glb. (default: npy)")
+    var formats: String?
+
+    @Option(name: .long, help: "Resolution of the outputs: processed (network size) or original (the input's size; maps resized bilinearly, intrinsics scaled; *_resize methods only).")
+    var size: String = OutputSize.processed.rawValue
+
+    @Option(name: .long, help: "Colour map for vis: spectral (as the official tool), turbo, viridis, inferno, gray.")
+    var colormap: String = ColorMap.spectral.rawValue
+
+    @Flag(name: .customLong("vis-side-by-side"), help: "vis: put the input image left of the colour-mapped depth.")
+    var visSideBySide = false
+
+    @Option(name: .customLong("conf-thresh-percentile"), help: "ply/glb: drop points whose confidence is below this percentile of the image's confidence (0-100; 0 keeps all).")
+    var confThreshPercentile: Double = 40
+
+    @Option(name: .customLong("num-max-points"), help: "ply/glb: keep at most this many points (evenly spaced subset).")
+    var numMaxPoints: Int = 1_000_000
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors (no progress, no summary).")
+    var quiet = false
+
+    @Flag(name: .long, help: "Print a JSON summary on standard output (per-image sizes, outputs, timings, errors).")
+    var json = false
 
     @Flag(name: .long, help: "Print per-stage timings (load, decode, preprocess, backbone blocks, head, camera, write) to standard error.")
     var timings = false
 
     func run() throws {
         do {
-            try execute()
+            try DepthBatch(try plan()).run()
         } catch let error as ExitCode {
             throw error
         } catch {
@@ -50,49 +89,72 @@ struct DepthCommand: ParsableCommand {
         }
     }
 
-    private func execute() throws {
+    /// Validates the options into a batch plan.
+    private func plan() throws -> DepthBatch.Plan {
+        guard !images.isEmpty else { throw UsageError("no input image given (files, directories or glob patterns)") }
         guard let method = ResizeMethod(rawValue: processResMethod) else {
             throw UsageError("--process-res-method: unknown method '\(processResMethod)' (expected one of \(ResizeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        let preprocessor: Preprocessor
         do {
-            preprocessor = try Preprocessor(processRes: processRes, method: method)
+            _ = try Preprocessor(processRes: processRes, method: method)
         } catch let error as ImageError {
             throw UsageError("--process-res \(processRes): \(error.reason)")
         }
-        let outputs = [output, confidence, intrinsics].compactMap { $0 }.map { URL(fileURLWithPath: $0) }
-        for url in outputs { try checkWritableDirectory(of: url) }
-
-        let clock = StageClock(enabled: timings)
-        let imageURL = URL(fileURLWithPath: image)
-        let decoded = try ImageDecoder.decode(fileAt: imageURL)
-        clock.mark("decode")
-        let prepared = try preprocessor.prepare(decoded, file: imageURL.path)
-        clock.mark("preprocess")
-        let estimator = try DepthEstimator(modelPath: model)
-        clock.mark("load model")
-        let result = estimator.estimate(prepared, observer: timings ? { name, _ in clock.mark(name) } : nil)
-
-        var files: [(Data, URL)] = [(OutputWriters.npy(result.depth, shape: [result.height, result.width]), URL(fileURLWithPath: output))]
-        if let confidence {
-            files.append((OutputWriters.npy(result.confidence, shape: [result.height, result.width]), URL(fileURLWithPath: confidence)))
+        guard let outputSize = OutputSize(rawValue: size) else {
+            throw UsageError("--size: unknown value '\(size)' (expected processed or original)")
         }
-        if let intrinsics {
-            files.append((try OutputWriters.intrinsicsJSON(result.intrinsics), URL(fileURLWithPath: intrinsics)))
+        if outputSize == .original, method == .upperBoundCrop || method == .lowerBoundCrop {
+            throw UsageError("--size original needs a *_resize --process-res-method (\(method.rawValue) crops the input)")
         }
-        for (data, url) in files { try OutputWriters.writeAtomically(data, to: url) }
-        clock.mark("write")
-        clock.report()
+        guard let map = ColorMap(rawValue: colormap.lowercased()) else {
+            throw UsageError("--colormap: unknown colour map '\(colormap)' (expected one of \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard (0...100).contains(confThreshPercentile) else { throw UsageError("--conf-thresh-percentile must be in 0...100, got \(confThreshPercentile)") }
+        guard numMaxPoints >= 0 else { throw UsageError("--num-max-points must be >= 0, got \(numMaxPoints)") }
+        if (confidence != nil || intrinsics != nil) && output == nil {
+            throw UsageError("--confidence and --intrinsics go with --output (single image); use --output-dir --formats npz for many images")
+        }
+        let formatList = try formats.map { try OutputFormat.parseList($0) }
+        var dir = outputDir
+        if dir == nil && formatList != nil { dir = FileManager.default.currentDirectoryPath }
+        guard output != nil || dir != nil else {
+            throw UsageError("nothing to write: give --output FILE (one image) or --output-dir DIR / --formats LIST")
+        }
+        let inputs = InputExpansion.expand(images)
+        if output != nil && inputs.count != 1 {
+            throw UsageError("--output names one file but \(inputs.count) inputs were given; use --output-dir for several images")
+        }
+        var singles: [(DepthBatch.Single, URL)] = []
+        if let output { singles.append((.depth, URL(fileURLWithPath: output))) }
+        if let confidence { singles.append((.confidence, URL(fileURLWithPath: confidence))) }
+        if let intrinsics { singles.append((.intrinsics, URL(fileURLWithPath: intrinsics))) }
+        for (_, url) in singles { try checkWritableDirectory(url.deletingLastPathComponent(), for: url.path) }
+        var dirURL: URL?
+        if let dir {
+            let url = URL(fileURLWithPath: dir)
+            do {
+                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            } catch {
+                throw OutputError(file: url.path, reason: "cannot create output directory (\(AtomicFile.describe(error)))")
+            }
+            try checkWritableDirectory(url, for: url.path)
+            dirURL = url
+        }
+        return DepthBatch.Plan(
+            inputs: inputs, model: model,
+            options: EstimationOptions(processRes: processRes, method: method, outputSize: outputSize),
+            singles: singles, outputDir: dirURL, formats: dirURL == nil ? [] : (formatList ?? [.npy]),
+            export: ExportOptions(colorMap: map, sideBySide: visSideBySide, confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints),
+            quiet: quiet, json: json, timings: timings)
     }
 
-    private func checkWritableDirectory(of url: URL) throws {
-        let dir = url.deletingLastPathComponent().path
+    private func checkWritableDirectory(_ dir: URL, for file: String) throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw OutputError(file: url.path, reason: "output directory \(dir) does not exist")
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw OutputError(file: file, reason: "output directory \(dir.path) does not exist")
         }
-        guard FileManager.default.isWritableFile(atPath: dir) else {
-            throw OutputError(file: url.path, reason: "output directory \(dir) is not writable")
+        guard FileManager.default.isWritableFile(atPath: dir.path) else {
+            throw OutputError(file: file, reason: "output directory \(dir.path) is not writable")
         }
     }
 }
@@ -101,30 +163,4 @@ struct DepthCommand: ParsableCommand {
 struct UsageError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Wall-clock time between named marks, printed to standard error on request.
-final class StageClock: @unchecked Sendable {
-    private let enabled: Bool
-    private var last = DispatchTime.now().uptimeNanoseconds
-    private let start = DispatchTime.now().uptimeNanoseconds
-    private var marks: [(String, Double)] = []
-
-    init(enabled: Bool) { self.enabled = enabled }
-
-    func mark(_ name: String) {
-        guard enabled else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        marks.append((name, Double(now - last) / 1e6))
-        last = now
-    }
-
-    func report() {
-        guard enabled else { return }
-        let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-        for (name, ms) in marks + [("total", total)] {
-            let padded = name.padding(toLength: 16, withPad: " ", startingAt: 0)
-            FileHandle.standardError.write(Data((padded + String(format: "%9.1f ms\n", ms)).utf8))
-        }
-    }
 }
