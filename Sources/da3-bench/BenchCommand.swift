@@ -31,6 +31,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the engine's results as JSON to this file.")
     var json: String?
 
+    @Flag(help: "Only time the individual kernels (convolutions, attention, linear layers) on DA3-Small shapes.")
+    var kernels = false
+
     func run() throws {
         setenv("DA3_NUM_THREADS", String(threads), 1)
         guard let config = ModelConfig.preset(named: preset) else { throw ValidationError("unknown preset \(preset)") }
@@ -40,6 +43,10 @@ struct BenchCommand: ParsableCommand {
                 throw ValidationError("bad size '\(item)': expected HxW, multiples of 14")
             }
             return (parts[0], parts[1])
+        }
+        if kernels {
+            KernelBenchmark.run(repeats: runs)
+            return
         }
         let peerResults = try peers.map { try PeerResults(path: $0) }
 

@@ -1,0 +1,72 @@
+import DA3Kernels
+import Foundation
+
+/// Times the engine's kernels on the shapes DA3-Small uses at 896 x 504 (`--kernels`).
+enum KernelBenchmark {
+    static func run(repeats: Int) {
+        print("kernel timings (DA3-Small shapes at 896x504, best of \(repeats)):")
+        for (cin, cout, h, w) in [(64, 64, 256, 144), (64, 32, 512, 288), (32, 32, 896, 504), (48, 64, 256, 144)] {
+            let x = [Float](repeating: 0.1, count: cin * h * w)
+            let weight = [Float](repeating: 0.01, count: cout * cin * 9), bias = [Float](repeating: 0, count: cout)
+            var y = [Float](repeating: 0, count: cout * h * w)
+            let seconds = best(repeats) {
+                x.withUnsafeBufferPointer { xp in
+                    weight.withUnsafeBufferPointer { wp in
+                        bias.withUnsafeBufferPointer { bp in
+                            y.withUnsafeMutableBufferPointer { yp in
+                                Conv2D.forward(xp.baseAddress!, channels: cin, height: h, width: w, weight: wp.baseAddress!,
+                                               bias: bp.baseAddress!, outChannels: cout, kernel: 3, padding: 1, into: yp.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+            report("conv3x3 \(cin)->\(cout) \(h)x\(w)", flops: 2 * h * w * cin * cout * 9, seconds: seconds)
+        }
+        let tokens = 2305, heads = 6, headDim = 64, dim = heads * headDim
+        let qkv = (0..<(tokens * 3 * dim)).map { Float($0 % 17) * 0.01 }
+        var out = [Float](repeating: 0, count: tokens * dim)
+        var scratch = [Float](repeating: 0, count: Attention.scratchCount(tokens: tokens))
+        let seconds = best(repeats) {
+            qkv.withUnsafeBufferPointer { q in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    out.withUnsafeMutableBufferPointer { o in
+                        Attention.forward(qkv: q.baseAddress!, tokens: tokens, heads: heads, headDim: headDim,
+                                          scratch: s.baseAddress!, into: o.baseAddress!)
+                    }
+                }
+            }
+        }
+        report("attention 2305 tokens x 6 heads", flops: 4 * tokens * tokens * dim, seconds: seconds)
+        for (m, n, k) in [(2305, 1152, 384), (2305, 1536, 384), (2305, 384, 1536)] {
+            let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: n * k)
+            var c = [Float](repeating: 0, count: m * n)
+            let s = best(repeats) {
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            GEMM.sgemm(transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
+                                       c: cp.baseAddress!, ldc: n)
+                        }
+                    }
+                }
+            }
+            report("linear \(m)x\(k) -> \(n)", flops: 2 * m * n * k, seconds: s)
+        }
+    }
+
+    static func best(_ repeats: Int, _ body: () -> Void) -> Double {
+        var bestTime = Double.infinity
+        for _ in 0..<max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            bestTime = min(bestTime, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return bestTime
+    }
+
+    static func report(_ name: String, flops: Int, seconds: Double) {
+        print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0)
+              + String(format: "%8.2f ms %8.1f GFLOP/s", seconds * 1000, Double(flops) / seconds / 1e9))
+    }
+}
