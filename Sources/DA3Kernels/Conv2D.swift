@@ -38,12 +38,7 @@ public enum Conv2D {
                 r0 += rows
             }
         }
-        if let bias {
-            for c in 0..<outChannels {
-                let b = bias[c], p = y + c * plane
-                for i in 0..<plane { p[i] += b }
-            }
-        }
+        if let bias { Elementwise.addChannelBias(bias, into: y, channels: outChannels, plane: plane) }
     }
 
     /// Fills col[(c*k + ky)*k + kx][r*outW + ox] for output rows rowStart..<rowStart+rows (zero padding).

@@ -14,16 +14,19 @@ public enum ConvTranspose2D {
         defer { tmp.deallocate() }
         GEMM.sgemm(transA: true, m: rowsOut, n: hw, k: channels, a: weight, lda: rowsOut, b: x, ldb: hw, c: tmp, ldc: hw)
         let outW = width * s, outPlane = hw * s * s
-        for co in 0..<outChannels {
-            let b = bias?[co] ?? 0
-            for ky in 0..<s {
-                for kx in 0..<s {
-                    let src = tmp + ((co * s + ky) * s + kx) * hw
-                    let dst = y + co * outPlane
-                    for iy in 0..<height {
-                        let drow = dst + (iy * s + ky) * outW + kx
-                        let srow = src + iy * width
-                        for ix in 0..<width { drow[ix * s] = srow[ix] + b }
+        let ts = UncheckedBox(tmp), ys = UncheckedBox(y), bs = UncheckedBox(bias)
+        Parallel.forEachChunk(outChannels, costPerItem: outPlane) { range in
+            for co in range {
+                let b = bs.value?[co] ?? 0
+                for ky in 0..<s {
+                    for kx in 0..<s {
+                        let src = ts.value + ((co * s + ky) * s + kx) * hw
+                        let dst = ys.value + co * outPlane
+                        for iy in 0..<height {
+                            let drow = dst + (iy * s + ky) * outW + kx
+                            let srow = src + iy * width
+                            for ix in 0..<width { drow[ix * s] = srow[ix] + b }
+                        }
                     }
                 }
             }

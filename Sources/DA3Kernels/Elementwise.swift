@@ -13,17 +13,34 @@ public enum Elementwise {
 
     /// ReLU in place.
     public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count where !(x[i] > 0) { x[i] = 0 }
+        relu(x, into: x, count: count)
     }
 
-    /// ReLU from `x` into `y`.
+    /// ReLU from `x` into `y` (NaN maps to 0, as max(x, 0) does in the reference).
     public static func relu(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
+        let xs = UncheckedBox(x), ys = UncheckedBox(y)
+        Parallel.forEachChunk(count) { range in
+            for i in range { ys.value[i] = xs.value[i] > 0 ? xs.value[i] : 0 }
+        }
     }
 
     /// y += x.
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { y[i] += x[i] }
+        let xs = UncheckedBox(x), ys = UncheckedBox(y)
+        Parallel.forEachChunk(count) { range in
+            for i in range { ys.value[i] += xs.value[i] }
+        }
+    }
+
+    /// Adds `bias[c]` to every element of plane c of a (channels, plane) map.
+    public static func addChannelBias(_ bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, channels: Int, plane: Int) {
+        let bs = UncheckedBox(bias), ys = UncheckedBox(y)
+        Parallel.forEachChunk(channels, costPerItem: plane) { range in
+            for c in range {
+                let b = bs.value[c], p = ys.value + c * plane
+                for i in 0..<plane { p[i] += b }
+            }
+        }
     }
 
     /// y += x * scale, with `scale` broadcast per channel over rows of `width` (LayerScale).

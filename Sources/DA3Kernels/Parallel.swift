@@ -41,8 +41,9 @@ public enum Parallel {
     }
 }
 
-/// Carries a non-Sendable value into a concurrent region whose iterations touch disjoint data.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// Carries a non-Sendable value (a pointer, a closure) into a concurrent region whose
+/// iterations touch disjoint data.
+public struct UncheckedBox<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
 }

@@ -110,8 +110,10 @@ struct ConvWeights {
 extension Tensor {
     /// Element-wise ReLU copy.
     func relu() -> Tensor {
-        var out = self
-        out.data.withUnsafeMutableBufferPointer { Elementwise.relu($0.baseAddress!, count: $0.count) }
+        var out = Tensor(zeros: shape)
+        data.withUnsafeBufferPointer { x in
+            out.data.withUnsafeMutableBufferPointer { Elementwise.relu(x.baseAddress!, into: $0.baseAddress!, count: $0.count) }
+        }
         return out
     }
 

@@ -79,11 +79,11 @@ struct TransformerBlock {
             }
         }
         guard usesRoPE else { return }
-        let qs = UncheckedPointer(qkv)
+        let qs = UncheckedBox(qkv)
         Parallel.forEachChunk(tokens, costPerItem: 2 * dim * 4) { range in
             for t in range {
                 let (py, px) = positions[t]
-                let row = qs.pointer + t * stride
+                let row = qs.value + t * stride
                 for h in 0..<heads {
                     rope.apply(row + h * headDim, posY: py, posX: px)
                     rope.apply(row + dim + h * headDim, posY: py, posX: px)
@@ -123,10 +123,4 @@ struct BlockScratch {
         qkv = normed; attn = normed; hidden = normed; delta = normed; scores = normed
         tokens = 0
     }
-}
-
-/// A raw pointer that may cross into a concurrent region touching disjoint elements.
-struct UncheckedPointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }

@@ -16,17 +16,20 @@ enum UVEmbedding {
         let v = linspace(-spanY * Double(h - 1) / Double(h), spanY * Double(h - 1) / Double(h), h)
         let colTable = sinCos(u, channels: c / 2)  // (C/2) x w
         let rowTable = sinCos(v, channels: c / 2)  // (C/2) x h
-        x.data.withUnsafeMutableBufferPointer { xp in
-            for ch in 0..<c {
-                let plane = xp.baseAddress! + ch * h * w
-                if ch < c / 2 {
-                    let col = ch * w
-                    for y in 0..<h { for xx in 0..<w { plane[y * w + xx] += colTable[col + xx] } }
-                } else {
-                    let row = (ch - c / 2) * h
-                    for y in 0..<h {
-                        let e = rowTable[row + y]
-                        for xx in 0..<w { plane[y * w + xx] += e }
+        x.data.withUnsafeMutableBufferPointer { xb in
+            let xp = UncheckedBox(xb.baseAddress!)
+            Parallel.forEachChunk(c, costPerItem: h * w) { range in
+                for ch in range {
+                    let plane = xp.value + ch * h * w
+                    if ch < c / 2 {
+                        let col = ch * w
+                        for y in 0..<h { for xx in 0..<w { plane[y * w + xx] += colTable[col + xx] } }
+                    } else {
+                        let row = (ch - c / 2) * h
+                        for y in 0..<h {
+                            let e = rowTable[row + y]
+                            for xx in 0..<w { plane[y * w + xx] += e }
+                        }
                     }
                 }
             }
