@@ -4,7 +4,7 @@ import Foundation
 public enum ColorMap: String, Sendable, CaseIterable {
     /// matplotlib `Spectral` (the official DA3 visualisation): linear interpolation of the 11 ColorBrewer colours.
     case spectral
-    /// Google's Turbo (polynomial approximation by its authors).
+    /// Google's Turbo (the authors' degree-5 polynomial approximation; up to ~30 levels off at the very ends).
     case turbo
     /// matplotlib `viridis` (degree-6 polynomial fit).
     case viridis

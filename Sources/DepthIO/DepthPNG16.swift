@@ -6,7 +6,7 @@ import Foundation
 /// with keyword `depth_scale` (the decimal float32 value printed with 9 significant digits, which
 /// round-trips exactly), alongside `depth_units` = `sample*depth_scale`. Reading back is
 /// `depth = Float(sample) * Float(depth_scale)`; the error is at most `scale / 2`, i.e.
-/// `max_depth / 131070` (7.6e-6 of the largest depth). Non-finite or non-positive depths become 0.
+/// `max_depth / 131070` (7.6e-6 of the largest depth), plus float32 rounding. Non-finite or non-positive depths become 0.
 public enum DepthPNG16 {
     /// The `tEXt` keyword holding the scale.
     public static let scaleKey = "depth_scale"

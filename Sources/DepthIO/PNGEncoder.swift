@@ -15,9 +15,8 @@ public enum PNGEncoder {
     /// Encodes 16-bit greyscale samples (row-major `width x height`).
     public static func encodeGray16(_ samples: [UInt16], width: Int, height: Int, text: [(key: String, value: String)] = []) throws -> Data {
         precondition(samples.count == width * height, "sample count does not match the size")
-        // PNG stores 16-bit samples big-endian.
-        let be = samples.map { $0.bigEndian }
-        return try be.withUnsafeBytes { raw in
+        // libspng takes host-endian samples and writes them big-endian as PNG requires.
+        return try samples.withUnsafeBytes { raw in
             try encode(raw, width: width, height: height, bitDepth: 16,
                        colorType: UInt8(SPNG_COLOR_TYPE_GRAYSCALE.rawValue), text: text)
         }
