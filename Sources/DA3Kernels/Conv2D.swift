@@ -42,13 +42,14 @@ public enum Conv2D {
     }
 
     /// Fills col[(c*k + ky)*k + kx][r*outW + ox] for output rows rowStart..<rowStart+rows (zero padding).
-    static func im2col(
+    /// `parallel: false` keeps it on the calling thread (inside an already parallel region).
+    public static func im2col(
         _ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int,
-        outW: Int, rowStart: Int, rows: Int, into col: UnsafeMutablePointer<Float>
+        outW: Int, rowStart: Int, rows: Int, into col: UnsafeMutablePointer<Float>, parallel: Bool = true
     ) {
         let n = rows * outW
         let xs = UncheckedBox(x), cs = UncheckedBox(col)
-        Parallel.forEachChunk(channels * kernel * kernel, costPerItem: n) { range in
+        Parallel.forEachChunk(channels * kernel * kernel, costPerItem: parallel ? n : 0) { range in
             for kRow in range {
                 let c = kRow / (kernel * kernel), ky = (kRow / kernel) % kernel, kx = kRow % kernel
                 let dst = cs.value + kRow * n

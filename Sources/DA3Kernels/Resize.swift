@@ -7,8 +7,8 @@ public enum Resize {
         _ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         outHeight: Int, outWidth: Int, into y: UnsafeMutablePointer<Float>
     ) {
-        let ys = axis(input: height, output: outHeight)
-        let xs = axis(input: width, output: outWidth)
+        let ys = alignCornersTaps(input: height, output: outHeight)
+        let xs = alignCornersTaps(input: width, output: outWidth)
         let xp = UncheckedBox(x), yp = UncheckedBox(y)
         Parallel.forEachChunk(channels, costPerItem: outHeight * outWidth * 6) { range in
             for c in range {
@@ -27,8 +27,9 @@ public enum Resize {
         }
     }
 
-    /// Source taps and weights along one axis: scale = (in-1)/(out-1) in Float32, as PyTorch computes it.
-    static func axis(input: Int, output: Int) -> [(Int, Int, Float, Float)] {
+    /// Bilinear align_corners=True taps along one axis, per output index: (i0, i1, w0, w1), with
+    /// scale = (in-1)/(out-1) in Float32 as PyTorch computes it. Output = w0 * x[i0] + w1 * x[i1].
+    public static func alignCornersTaps(input: Int, output: Int) -> [(Int, Int, Float, Float)] {
         let scale: Float = output > 1 ? Float(input - 1) / Float(output - 1) : 0
         return (0..<output).map { o in
             let real = scale * Float(o)

@@ -61,17 +61,19 @@ public final class DepthAnything3Network: @unchecked Sendable {
     }
 
     /// Runs one image: `image` is planar (3, height, width), ImageNet-normalized, with both sides
-    /// multiples of the patch size. `observer` receives intermediate tensors by stage name.
-    public func forward(_ image: [Float], height: Int, width: Int, observer: StageObserver? = nil) -> NetworkOutput {
+    /// multiples of the patch size. `observer` receives intermediate tensors by stage name; with
+    /// `captureFullResolution: false` it still sees every stage boundary (for timing) but the
+    /// full-resolution head maps ("head.upsampled", "head.logits"), which the engine otherwise never
+    /// materializes, are not built.
+    public func forward(_ image: [Float], height: Int, width: Int, observer: StageObserver? = nil,
+                        captureFullResolution: Bool = true) -> NetworkOutput {
         precondition(height % config.patchSize == 0 && width % config.patchSize == 0 && height > 0 && width > 0,
                      "image sides must be positive multiples of \(config.patchSize)")
         precondition(image.count == 3 * height * width)
         let plan = self.plan(height: height, width: width)
         let features = backbone.forward(image, plan: plan, observer: observer)
-        let logits = head.forward(features.features, plan: plan, observer: observer)
-        let plane = height * width
-        let depth = logits.data[0..<plane].map { expf($0) }
-        let confidence = logits.data[plane..<(2 * plane)].map { expf($0) + 1 }
+        let (depth, confidence) = head.forward(features.features, plan: plan, observer: observer,
+                                               captureFullResolution: captureFullResolution)
         let pose = camera.poseEncoding(cameraToken: features.cameraToken)
         let intrinsics = CameraDecoder.intrinsics(poseEncoding: pose, width: width, height: height)
         observer?("depth", Tensor(shape: [height, width], data: depth))

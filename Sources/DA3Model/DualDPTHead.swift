@@ -16,7 +16,7 @@ struct DualDPTHead {
     /// refinenet1...4 (index 0 = refinenet1).
     let refine: [FeatureFusionBlock]
     let outputConv1: ConvWeights
-    let outputConv2a: ConvWeights, outputConv2b: ConvWeights
+    let output: OutputStage
 
     init(_ loader: WeightLoader, config: ModelConfig) throws {
         typealias K = CheckpointKeys.Head
@@ -36,12 +36,13 @@ struct DualDPTHead {
         layerRN = try (0..<4).map { try ConvWeights(loader, K.layerRN($0), in: oc[$0], out: f, kernel: 3, padding: 1, bias: false) }
         refine = try (1...4).map { try FeatureFusionBlock(loader, K.refine($0), features: f, hasResidual: $0 != 4) }
         outputConv1 = try ConvWeights(loader, K.outputConv1, in: f, out: f / 2, kernel: 3, padding: 1)
-        outputConv2a = try ConvWeights(loader, K.outputConv2a, in: f / 2, out: 32, kernel: 3, padding: 1)
-        outputConv2b = try ConvWeights(loader, K.outputConv2b, in: 32, out: 2, kernel: 1)
+        output = OutputStage(conv2a: try ConvWeights(loader, K.outputConv2a, in: f / 2, out: 32, kernel: 3, padding: 1),
+                             conv2b: try ConvWeights(loader, K.outputConv2b, in: 32, out: 2, kernel: 1))
     }
 
-    /// Returns the (2, H, W) logits: channel 0 log-depth, channel 1 log(confidence - 1).
-    func forward(_ features: [Tensor], plan: ShapePlan, observer: StageObserver?) -> Tensor {
+    /// Returns depth (exp of the first logit) and confidence (exp + 1 of the second), H x W.
+    func forward(_ features: [Tensor], plan: ShapePlan, observer: StageObserver?,
+                 captureFullResolution: Bool) -> (depth: [Float], confidence: [Float]) {
         let (gh, gw) = (plan.gridHeight, plan.gridWidth)
         let n = gh * gw
         var levels: [Tensor] = []
@@ -87,12 +88,8 @@ struct DualDPTHead {
         observer?("head.refine.1", out)
         out = outputConv1(out)
         observer?("head.out_conv1", out)
-        var up = out.resizedBilinear(height: gh * patchSize, width: gw * patchSize)
-        UVEmbedding.add(to: &up, imageWidth: plan.width, imageHeight: plan.height)
-        observer?("head.upsampled", up)
-        let logits = outputConv2b(outputConv2a(up).relu())
-        observer?("head.logits", logits)
-        return logits
+        return output.forward(out, height: gh * patchSize, width: gw * patchSize, plan: plan,
+                              observer: captureFullResolution ? observer : nil)
     }
 
     private static func convTranspose(_ x: Tensor, _ layer: (weight: [Float], bias: [Float], channels: Int), stride s: Int) -> Tensor {

@@ -9,13 +9,7 @@ enum UVEmbedding {
     /// Adds 0.1 * embedding to a (C, h, w) map for an image of aspect `width / height`.
     static func add(to x: inout Tensor, imageWidth: Int, imageHeight: Int) {
         let (c, h, w) = (x.shape[0], x.shape[1], x.shape[2])
-        let aspect = Double(imageWidth) / Double(imageHeight)
-        let diag = (aspect * aspect + 1).squareRoot()
-        let spanX = aspect / diag, spanY = 1 / diag
-        let u = linspace(-spanX * Double(w - 1) / Double(w), spanX * Double(w - 1) / Double(w), w)
-        let v = linspace(-spanY * Double(h - 1) / Double(h), spanY * Double(h - 1) / Double(h), h)
-        let colTable = sinCos(u, channels: c / 2)  // (C/2) x w
-        let rowTable = sinCos(v, channels: c / 2)  // (C/2) x h
+        let (colTable, rowTable) = tables(channels: c, width: w, height: h, imageWidth: imageWidth, imageHeight: imageHeight)
         x.data.withUnsafeMutableBufferPointer { xb in
             let xp = UncheckedBox(xb.baseAddress!)
             Parallel.forEachChunk(c, costPerItem: h * w) { range in
@@ -34,6 +28,17 @@ enum UVEmbedding {
                 }
             }
         }
+    }
+
+    /// The two separable tables for a (channels, height, width) map, already scaled by 0.1:
+    /// `col` is (channels/2) x width (channels [0, C/2)), `row` is (channels/2) x height (channels [C/2, C)).
+    static func tables(channels c: Int, width w: Int, height h: Int, imageWidth: Int, imageHeight: Int) -> (col: [Float], row: [Float]) {
+        let aspect = Double(imageWidth) / Double(imageHeight)
+        let diag = (aspect * aspect + 1).squareRoot()
+        let spanX = aspect / diag, spanY = 1 / diag
+        let u = linspace(-spanX * Double(w - 1) / Double(w), spanX * Double(w - 1) / Double(w), w)
+        let v = linspace(-spanY * Double(h - 1) / Double(h), spanY * Double(h - 1) / Double(h), h)
+        return (sinCos(u, channels: c / 2), sinCos(v, channels: c / 2))
     }
 
     /// `torch.linspace` in float32: the first half counts up from start, the second down from end.

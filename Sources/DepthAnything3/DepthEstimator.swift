@@ -140,9 +140,11 @@ public final class DepthEstimator: Sendable {
         return options.outputSize == .original ? result.resized(to: image) : result
     }
 
-    /// Runs an already preprocessed image; `observer` (optional) sees each network stage as it completes.
+    /// Runs an already preprocessed image; `observer` (optional) sees each network stage as it
+    /// completes (for progress and timing; full-resolution intermediate maps are not built).
     public func estimate(_ prepared: PreparedImage, observer: StageObserver? = nil) -> DepthResult {
-        let out = network.forward(prepared.tensor, height: prepared.height, width: prepared.width, observer: observer)
+        let out = network.forward(prepared.tensor, height: prepared.height, width: prepared.width,
+                                  observer: observer, captureFullResolution: false)
         return DepthResult(width: out.width, height: out.height,
                            originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
                            processedWidth: out.width, processedHeight: out.height,

@@ -40,9 +40,9 @@ struct SizeBenchmark {
             var clock = Stopwatch()
             if let prepared = try? Preprocessor(processRes: processRes).prepare(source) { _ = prepared.tensor.count }
             times["preprocess"] = clock.lap()
-            let out = network.forward(input, height: height, width: width) { mark, _ in
+            let out = network.forward(input, height: height, width: width, observer: { mark, _ in
                 times[Self.stage(of: mark), default: 0] += clock.lap()
-            }
+            }, captureFullResolution: false)
             let forwardTime = ["backbone", "head", "activation", "camera"].reduce(0) { $0 + (times[$1] ?? 0) }
             _ = clock.lap()
             _ = OutputWriters.npy(out.depth, shape: [height, width])
