@@ -79,6 +79,7 @@ struct DepthCommand: ParsableCommand {
     var timings = false
 
     func run() throws {
+        Allocator.configureForLargeBuffers()
         do {
             try DepthBatch(try plan()).run()
         } catch let error as ExitCode {

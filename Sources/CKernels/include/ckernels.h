@@ -12,4 +12,9 @@ void da3_softmax_rows(float *x, size_t rows, size_t width, size_t ld);
 /// Exact-erf GELU in place: 0.5 x (1 + erf(x / sqrt 2)).
 void da3_gelu(float *x, size_t count);
 
+/// glibc raises its mmap threshold after large blocks are freed, after which multi-megabyte
+/// activation buffers stay on the heap and count towards resident memory; fixing the threshold
+/// returns them to the system when freed. No-op on other C libraries.
+void da3_fix_mmap_threshold(size_t bytes);
+
 #endif
