@@ -1,20 +1,27 @@
+import CKernels
+
 /// Multi-head scaled dot-product attention over a fused QKV buffer, as
 /// `F.scaled_dot_product_attention` on heads split from `nn.Linear(dim, 3*dim)`.
 ///
 /// Work is split into (head, block of query rows) items spread over the engine's threads; each
 /// item keeps its score block (rows x tokens) in a per-thread buffer that stays in cache, runs
 /// softmax on it, and multiplies by V, so the full tokens x tokens matrix is never written out.
+/// With head dimension 64 on AVX-512 the products run in the CKernels micro-kernels on K/V packed
+/// once per head; otherwise each item uses two BLAS calls.
 public enum Attention {
     /// Query rows per work item.
     static let blockRows = 64
 
-    /// Floats of scratch `forward` needs for `tokens` tokens (one score block per thread).
-    public static func scratchCount(tokens: Int) -> Int {
-        Parallel.threadCount * blockRows * tokens
+    static func usesFastPath(headDim: Int) -> Bool { da3_attention_fast_path_available(headDim) != 0 }
+
+    /// Floats of scratch `forward` needs (score blocks per thread, packed K/V per head).
+    public static func scratchCount(tokens: Int, heads: Int = 1, headDim: Int = 64) -> Int {
+        let scores = Parallel.threadCount * blockRows * tokens
+        return usesFastPath(headDim: headDim) ? scores + heads * da3_attention_packed_count(tokens) : scores
     }
 
     /// qkv: (tokens, 3, heads, headDim) row-major; out: (tokens, heads*headDim).
-    /// `scratch` must hold `scratchCount(tokens:)` floats.
+    /// `scratch` must hold `scratchCount(tokens:heads:headDim:)` floats.
     public static func forward(
         qkv: UnsafePointer<Float>, tokens: Int, heads: Int, headDim: Int,
         scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
@@ -26,7 +33,20 @@ public enum Attention {
         let blocks = (tokens + blockRows - 1) / blockRows
         let items = heads * blocks
         let workers = min(Parallel.threadCount, items)
-        let pq = UncheckedBox(qkv), po = UncheckedBox(out), ps = UncheckedBox(scratch)
+        let fast = usesFastPath(headDim: headDim)
+        let packedCount = fast ? da3_attention_packed_count(tokens) : 0
+        let packed = scratch + Parallel.threadCount * blockRows * tokens
+        let pq = UncheckedBox(qkv), po = UncheckedBox(out), ps = UncheckedBox(scratch), pp = UncheckedBox(packed)
+        if fast {
+            Parallel.forEachIndex(min(Parallel.threadCount, heads)) { w in
+                var h = w
+                while h < heads {
+                    da3_attention_pack(pq.value + dim + h * headDim, pq.value + 2 * dim + h * headDim, ld, tokens,
+                                       pp.value + h * packedCount)
+                    h += min(Parallel.threadCount, heads)
+                }
+            }
+        }
         Parallel.forEachIndex(workers) { w in
             let scores = ps.value + w * blockRows * tokens
             var item = w
@@ -34,12 +54,16 @@ public enum Attention {
                 let h = item / blocks, b = item % blocks
                 let row0 = b * blockRows, rows = min(blockRows, tokens - row0)
                 let q = pq.value + row0 * ld + h * headDim
-                let k = pq.value + dim + h * headDim, v = pq.value + 2 * dim + h * headDim
-                GEMM.serial(transB: true, m: rows, n: tokens, k: headDim, alpha: scale,
-                            a: q, lda: ld, b: k, ldb: ld, c: scores, ldc: tokens)
-                Softmax.serialRows(scores, rows: rows, width: tokens, ld: tokens)
-                GEMM.serial(m: rows, n: headDim, k: tokens, a: scores, lda: tokens, b: v, ldb: ld,
-                            c: po.value + row0 * dim + h * headDim, ldc: dim)
+                let o = po.value + row0 * dim + h * headDim
+                if fast {
+                    da3_attention_block(q, ld, pp.value + h * packedCount, tokens, rows, scale, scores, o, dim)
+                } else {
+                    let k = pq.value + dim + h * headDim, v = pq.value + 2 * dim + h * headDim
+                    GEMM.serial(transB: true, m: rows, n: tokens, k: headDim, alpha: scale,
+                                a: q, lda: ld, b: k, ldb: ld, c: scores, ldc: tokens)
+                    Softmax.serialRows(scores, rows: rows, width: tokens, ld: tokens)
+                    GEMM.serial(m: rows, n: headDim, k: tokens, a: scores, lda: tokens, b: v, ldb: ld, c: o, ldc: dim)
+                }
                 item += workers
             }
         }

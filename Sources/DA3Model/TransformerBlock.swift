@@ -45,7 +45,7 @@ struct TransformerBlock {
     /// Runs the block in place on x (tokens x dim). `positions` are (y, x) per token for RoPE.
     func forward(_ x: inout Tensor, positions: [(Int, Int)], rope: RoPE2D, scratch: inout BlockScratch) {
         let tokens = x.shape[0]
-        scratch.reserve(tokens: tokens, dim: dim, hidden: fc1.outFeatures)
+        scratch.reserve(tokens: tokens, dim: dim, hidden: fc1.outFeatures, heads: heads)
         x.data.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!
             let normed = scratch.normed.baseAddress!, qkvBuf = scratch.qkv.baseAddress!
@@ -103,7 +103,7 @@ struct BlockScratch {
     var scores: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     private var tokens = 0, dim = 0, hiddenWidth = 0
 
-    mutating func reserve(tokens: Int, dim: Int, hidden: Int) {
+    mutating func reserve(tokens: Int, dim: Int, hidden: Int, heads: Int) {
         if tokens == self.tokens && dim == self.dim && hidden == hiddenWidth { return }
         release()
         self.tokens = tokens
@@ -114,7 +114,7 @@ struct BlockScratch {
         attn = .allocate(capacity: tokens * dim)
         self.hidden = .allocate(capacity: tokens * hidden)
         delta = .allocate(capacity: tokens * dim)
-        scores = .allocate(capacity: Attention.scratchCount(tokens: tokens))
+        scores = .allocate(capacity: Attention.scratchCount(tokens: tokens, heads: heads, headDim: dim / heads))
     }
 
     mutating func release() {

@@ -26,7 +26,7 @@ enum KernelBenchmark {
         let tokens = 2305, heads = 6, headDim = 64, dim = heads * headDim
         let qkv = (0..<(tokens * 3 * dim)).map { Float($0 % 17) * 0.01 }
         var out = [Float](repeating: 0, count: tokens * dim)
-        var scratch = [Float](repeating: 0, count: Attention.scratchCount(tokens: tokens))
+        var scratch = [Float](repeating: 0, count: Attention.scratchCount(tokens: tokens, heads: heads, headDim: headDim))
         let seconds = best(repeats) {
             qkv.withUnsafeBufferPointer { q in
                 scratch.withUnsafeMutableBufferPointer { s in

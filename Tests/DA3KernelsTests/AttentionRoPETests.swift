@@ -5,7 +5,7 @@ import XCTest
 final class AttentionRoPETests: XCTestCase {
     func testAttentionMatchesNaiveSoftmaxPerHead() {
         var rng = SeededRNG(seed: 40)
-        for (tokens, heads, headDim) in [(1, 1, 1), (1, 3, 5), (7, 1, 8), (23, 3, 5), (65, 2, 32), (37, 6, 64)] {
+        for (tokens, heads, headDim) in [(1, 1, 1), (1, 3, 5), (7, 1, 8), (23, 3, 5), (65, 2, 32), (37, 6, 64), (1, 1, 64), (33, 1, 64), (137, 3, 64)] {
             let dim = heads * headDim
             // Scale up so the softmax is far from uniform.
             let qkv = rng.floats(tokens * 3 * dim, -3, 3)
@@ -26,7 +26,7 @@ final class AttentionRoPETests: XCTestCase {
                 }
             }
             var out = [Float](repeating: .nan, count: tokens * dim)
-            var scores = [Float](repeating: .nan, count: Attention.scratchCount(tokens: tokens))
+            var scores = [Float](repeating: .nan, count: Attention.scratchCount(tokens: tokens, heads: heads, headDim: headDim))
             qkv.withUnsafeBufferPointer { qp in
                 scores.withUnsafeMutableBufferPointer { sp in
                     out.withUnsafeMutableBufferPointer { op in

@@ -12,6 +12,20 @@ void da3_softmax_rows(float *x, size_t rows, size_t width, size_t ld);
 /// Exact-erf GELU in place: 0.5 x (1 + erf(x / sqrt 2)).
 void da3_gelu(float *x, size_t count);
 
+/// Whether da3_attention_block can run here (head dimension 64 and AVX-512).
+int da3_attention_fast_path_available(size_t head_dim);
+
+/// Floats needed to pack one head's K and V for `tokens` tokens.
+size_t da3_attention_packed_count(size_t tokens);
+
+/// Packs one head's K (into 32-key panels) and V (tokens x 64, contiguous); k and v rows are `ld` apart.
+void da3_attention_pack(const float *k, const float *v, size_t ld, size_t tokens, float *packed);
+
+/// For `rows` query rows (ldq apart): scores = scale * q K^T (rows x tokens, in `scores`), softmax,
+/// out = scores V (rows x 64, ldo apart). Requires da3_attention_fast_path_available(64).
+void da3_attention_block(const float *q, size_t ldq, const float *packed, size_t tokens, size_t rows,
+                         float scale, float *scores, float *out, size_t ldo);
+
 /// glibc raises its mmap threshold after large blocks are freed, after which multi-megabyte
 /// activation buffers stay on the heap and count towards resident memory; fixing the threshold
 /// returns them to the system when freed. No-op on other C libraries.

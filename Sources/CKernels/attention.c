@@ -1,0 +1,115 @@
+// Attention products for one head and one block of query rows, AVX-512 (head dimension 64):
+// S = scale * Q K^T, softmax(S) in place, O = S V. K and V are packed once per head by
+// da3_attention_pack so that the inner loops stream contiguous memory.
+#include <string.h>
+#include "ckernels.h"
+#include "dispatch.h"
+
+#define HD 64      // head dimension handled by the fast path
+#define PANEL 32   // key columns per packed K panel (two zmm registers)
+
+size_t da3_attention_packed_count(size_t tokens) {
+    size_t panels = (tokens + PANEL - 1) / PANEL;
+    return panels * PANEL * HD + tokens * HD;
+}
+
+int da3_attention_fast_path_available(size_t head_dim) {
+#ifdef DA3_X86
+    return head_dim == HD && da3_detect_isa() == DA3_ISA_AVX512;
+#else
+    (void)head_dim;
+    return 0;
+#endif
+}
+
+void da3_attention_pack(const float *k, const float *v, size_t ld, size_t tokens, float *packed) {
+    size_t panels = (tokens + PANEL - 1) / PANEL;
+    float *kp = packed, *vp = packed + panels * PANEL * HD;
+    // K panels: kp[p][d][c] = k[p*PANEL + c][d] (zero beyond the last token).
+    for (size_t p = 0; p < panels; p++) {
+        float *panel = kp + p * PANEL * HD;
+        for (size_t c = 0; c < PANEL; c++) {
+            size_t t = p * PANEL + c;
+            for (size_t d = 0; d < HD; d++) panel[d * PANEL + c] = t < tokens ? k[t * ld + d] : 0.0f;
+        }
+    }
+    for (size_t t = 0; t < tokens; t++) memcpy(vp + t * HD, v + t * ld, HD * sizeof(float));
+}
+
+#ifdef DA3_X86
+#include <immintrin.h>
+
+// S[i][j] = scale * sum_d q[i][d] k[j][d] for R rows, all key panels.
+#define QK_KERNEL(R)                                                                              \
+    DA3_TARGET_AVX512 static void qk_rows_##R(const float *q, size_t ldq, const float *kp,         \
+                                              size_t tokens, float scale, float *s, size_t lds) {  \
+        size_t panels = (tokens + PANEL - 1) / PANEL;                                             \
+        __m512 vscale = _mm512_set1_ps(scale);                                                    \
+        for (size_t p = 0; p < panels; p++) {                                                     \
+            const float *panel = kp + p * PANEL * HD;                                             \
+            __m512 acc0[R], acc1[R];                                                              \
+            for (int r = 0; r < R; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); } \
+            for (size_t d = 0; d < HD; d++) {                                                     \
+                __m512 k0 = _mm512_loadu_ps(panel + d * PANEL);                                   \
+                __m512 k1 = _mm512_loadu_ps(panel + d * PANEL + 16);                              \
+                for (int r = 0; r < R; r++) {                                                     \
+                    __m512 qv = _mm512_set1_ps(q[r * ldq + d]);                                   \
+                    acc0[r] = _mm512_fmadd_ps(qv, k0, acc0[r]);                                   \
+                    acc1[r] = _mm512_fmadd_ps(qv, k1, acc1[r]);                                   \
+                }                                                                                 \
+            }                                                                                     \
+            size_t j0 = p * PANEL, left = tokens - j0;                                            \
+            __mmask16 m0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);                   \
+            __mmask16 m1 = left >= 32 ? 0xFFFF : (left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0); \
+            for (int r = 0; r < R; r++) {                                                         \
+                _mm512_mask_storeu_ps(s + r * lds + j0, m0, _mm512_mul_ps(acc0[r], vscale));      \
+                _mm512_mask_storeu_ps(s + r * lds + j0 + 16, m1, _mm512_mul_ps(acc1[r], vscale)); \
+            }                                                                                     \
+        }                                                                                         \
+    }
+QK_KERNEL(8)
+QK_KERNEL(1)
+
+// O[i][0..64) = sum_t S[i][t] v[t][0..64) for R rows.
+#define PV_KERNEL(R)                                                                              \
+    DA3_TARGET_AVX512 static void pv_rows_##R(const float *s, size_t lds, const float *vp,         \
+                                              size_t tokens, float *o, size_t ldo) {              \
+        __m512 acc[R][4];                                                                         \
+        for (int r = 0; r < R; r++)                                                               \
+            for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();                          \
+        for (size_t t = 0; t < tokens; t++) {                                                     \
+            const float *vr = vp + t * HD;                                                        \
+            __m512 v0 = _mm512_loadu_ps(vr), v1 = _mm512_loadu_ps(vr + 16);                       \
+            __m512 v2 = _mm512_loadu_ps(vr + 32), v3 = _mm512_loadu_ps(vr + 48);                  \
+            for (int r = 0; r < R; r++) {                                                         \
+                __m512 p = _mm512_set1_ps(s[r * lds + t]);                                        \
+                acc[r][0] = _mm512_fmadd_ps(p, v0, acc[r][0]);                                    \
+                acc[r][1] = _mm512_fmadd_ps(p, v1, acc[r][1]);                                    \
+                acc[r][2] = _mm512_fmadd_ps(p, v2, acc[r][2]);                                    \
+                acc[r][3] = _mm512_fmadd_ps(p, v3, acc[r][3]);                                    \
+            }                                                                                     \
+        }                                                                                         \
+        for (int r = 0; r < R; r++)                                                               \
+            for (int c = 0; c < 4; c++) _mm512_storeu_ps(o + r * ldo + 16 * c, acc[r][c]);         \
+    }
+PV_KERNEL(6)
+PV_KERNEL(1)
+
+void da3_attention_block(const float *q, size_t ldq, const float *packed, size_t tokens, size_t rows,
+                         float scale, float *scores, float *out, size_t ldo) {
+    size_t panels = (tokens + PANEL - 1) / PANEL;
+    const float *kp = packed, *vp = packed + panels * PANEL * HD;
+    size_t i = 0;
+    for (; i + 8 <= rows; i += 8) qk_rows_8(q + i * ldq, ldq, kp, tokens, scale, scores + i * tokens, tokens);
+    for (; i < rows; i++) qk_rows_1(q + i * ldq, ldq, kp, tokens, scale, scores + i * tokens, tokens);
+    da3_softmax_rows(scores, rows, tokens, tokens);
+    i = 0;
+    for (; i + 6 <= rows; i += 6) pv_rows_6(scores + i * tokens, tokens, vp, tokens, out + i * ldo, ldo);
+    for (; i < rows; i++) pv_rows_1(scores + i * tokens, tokens, vp, tokens, out + i * ldo, ldo);
+}
+#else
+void da3_attention_block(const float *q, size_t ldq, const float *packed, size_t tokens, size_t rows,
+                         float scale, float *scores, float *out, size_t ldo) {
+    (void)q; (void)ldq; (void)packed; (void)tokens; (void)rows; (void)scale; (void)scores; (void)out; (void)ldo;
+}
+#endif
