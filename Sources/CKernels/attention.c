@@ -1,8 +1,10 @@
 // Attention products for one head and one block of query rows, AVX-512 (head dimension 64):
 // S = scale * Q K^T, softmax(S) in place, O = S V. K and V are packed once per head by
 // da3_attention_pack so that the inner loops stream contiguous memory.
+#include <math.h>
 #include <string.h>
 #include "ckernels.h"
+#include "vmath.h"
 #include "dispatch.h"
 
 #define HD 64      // head dimension handled by the fast path
@@ -39,12 +41,15 @@ void da3_attention_pack(const float *k, const float *v, size_t ld, size_t tokens
 #ifdef DA3_X86
 #include <immintrin.h>
 
-// S[i][j] = scale * sum_d q[i][d] k[j][d] for R rows, all key panels.
+// S[i][j] = scale * sum_d q[i][d] k[j][d] for R rows, all key panels; rowmax[i] = max_j S[i][j].
 #define QK_KERNEL(R)                                                                              \
     DA3_TARGET_AVX512 static void qk_rows_##R(const float *q, size_t ldq, const float *kp,         \
-                                              size_t tokens, float scale, float *s, size_t lds) {  \
+                                              size_t tokens, float scale, float *s, size_t lds,    \
+                                              float *rowmax) {                                    \
         size_t panels = (tokens + PANEL - 1) / PANEL;                                             \
         __m512 vscale = _mm512_set1_ps(scale);                                                    \
+        __m512 mx[R];                                                                             \
+        for (int r = 0; r < R; r++) mx[r] = _mm512_set1_ps(-INFINITY);                            \
         for (size_t p = 0; p < panels; p++) {                                                     \
             const float *panel = kp + p * PANEL * HD;                                             \
             __m512 acc0[R], acc1[R];                                                              \
@@ -62,10 +67,14 @@ void da3_attention_pack(const float *k, const float *v, size_t ld, size_t tokens
             __mmask16 m0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);                   \
             __mmask16 m1 = left >= 32 ? 0xFFFF : (left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0); \
             for (int r = 0; r < R; r++) {                                                         \
-                _mm512_mask_storeu_ps(s + r * lds + j0, m0, _mm512_mul_ps(acc0[r], vscale));      \
-                _mm512_mask_storeu_ps(s + r * lds + j0 + 16, m1, _mm512_mul_ps(acc1[r], vscale)); \
+                __m512 s0 = _mm512_mul_ps(acc0[r], vscale), s1 = _mm512_mul_ps(acc1[r], vscale);   \
+                _mm512_mask_storeu_ps(s + r * lds + j0, m0, s0);                                  \
+                _mm512_mask_storeu_ps(s + r * lds + j0 + 16, m1, s1);                             \
+                mx[r] = _mm512_mask_max_ps(mx[r], m0, mx[r], s0);                                 \
+                mx[r] = _mm512_mask_max_ps(mx[r], m1, mx[r], s1);                                 \
             }                                                                                     \
         }                                                                                         \
+        for (int r = 0; r < R; r++) rowmax[r] = _mm512_reduce_max_ps(mx[r]);                      \
     }
 QK_KERNEL(8)
 QK_KERNEL(1)
@@ -95,17 +104,37 @@ QK_KERNEL(1)
 PV_KERNEL(6)
 PV_KERNEL(1)
 
-void da3_attention_block(const float *q, size_t ldq, const float *packed, size_t tokens, size_t rows,
+// e = exp(s - max) in place; returns the sum. One pass: the row maximum came from the QK kernel.
+DA3_TARGET_AVX512 static float exp_row(float *row, size_t n, float max) {
+    _Pragma("clang fp reassociate(on)")
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float e = da3_expf(row[i] - max);
+        row[i] = e;
+        sum += e;
+    }
+    return sum;
+}
+
+// Softmax is applied as O = (sum_t e_t v_t) / sum_t e_t: the normalization scales the 64 outputs
+// of a row instead of its `tokens` probabilities.
+DA3_TARGET_AVX512 void da3_attention_block(const float *q, size_t ldq, const float *packed, size_t tokens, size_t rows,
                          float scale, float *scores, float *out, size_t ldo) {
     size_t panels = (tokens + PANEL - 1) / PANEL;
     const float *kp = packed, *vp = packed + panels * PANEL * HD;
+    float rowmax[rows], inv[rows];
     size_t i = 0;
-    for (; i + 8 <= rows; i += 8) qk_rows_8(q + i * ldq, ldq, kp, tokens, scale, scores + i * tokens, tokens);
-    for (; i < rows; i++) qk_rows_1(q + i * ldq, ldq, kp, tokens, scale, scores + i * tokens, tokens);
-    da3_softmax_rows(scores, rows, tokens, tokens);
+    for (; i + 8 <= rows; i += 8) qk_rows_8(q + i * ldq, ldq, kp, tokens, scale, scores + i * tokens, tokens, rowmax + i);
+    for (; i < rows; i++) qk_rows_1(q + i * ldq, ldq, kp, tokens, scale, scores + i * tokens, tokens, rowmax + i);
+    for (i = 0; i < rows; i++) inv[i] = 1.0f / exp_row(scores + i * tokens, tokens, rowmax[i]);
     i = 0;
     for (; i + 6 <= rows; i += 6) pv_rows_6(scores + i * tokens, tokens, vp, tokens, out + i * ldo, ldo);
     for (; i < rows; i++) pv_rows_1(scores + i * tokens, tokens, vp, tokens, out + i * ldo, ldo);
+    for (i = 0; i < rows; i++) {
+        __m512 v = _mm512_set1_ps(inv[i]);
+        for (int c = 0; c < HD; c += 16)
+            _mm512_storeu_ps(out + i * ldo + c, _mm512_mul_ps(_mm512_loadu_ps(out + i * ldo + c), v));
+    }
 }
 #else
 void da3_attention_block(const float *q, size_t ldq, const float *packed, size_t tokens, size_t rows,

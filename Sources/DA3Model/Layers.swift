@@ -21,6 +21,21 @@ struct LinearWeights {
         }
     }
 
+    /// y += x W^T + b: a residual branch added in place by the GEMM itself (beta = 1).
+    func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        let ys = UncheckedBox(y), out = outFeatures
+        bias.withUnsafeBufferPointer { b in
+            let bs = UncheckedBox(b.baseAddress!)
+            Parallel.forEachChunk(rows, costPerItem: out) { range in
+                for r in range { Elementwise.add(bs.value, into: ys.value + r * out, count: out) }
+            }
+        }
+        weight.withUnsafeBufferPointer { w in
+            GEMM.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
+                       b: w.baseAddress!, ldb: inFeatures, beta: 1, c: y, ldc: outFeatures)
+        }
+    }
+
     /// y (rows x out) = x (rows x in) W^T + b.
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         weight.withUnsafeBufferPointer { w in

@@ -50,21 +50,18 @@ struct TransformerBlock {
             let xp = xb.baseAddress!
             let normed = scratch.normed.baseAddress!, qkvBuf = scratch.qkv.baseAddress!
             let attnOut = scratch.attn.baseAddress!, hidden = scratch.hidden.baseAddress!
-            let delta = scratch.delta.baseAddress!
             // Attention branch.
             norm1(xp, rows: tokens, into: normed)
             qkv(normed, rows: tokens, into: qkvBuf)
             prepareQK(qkvBuf, tokens: tokens, positions: positions, rope: rope)
             Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
                               scratch: scratch.scores.baseAddress!, into: attnOut)
-            proj(attnOut, rows: tokens, into: delta)
-            Elementwise.add(delta, into: xp, count: tokens * dim)
+            proj.accumulate(attnOut, rows: tokens, into: xp)
             // MLP branch.
             norm2(xp, rows: tokens, into: normed)
             fc1(normed, rows: tokens, into: hidden)
             Elementwise.gelu(hidden, count: tokens * fc1.outFeatures)
-            fc2(hidden, rows: tokens, into: delta)
-            Elementwise.add(delta, into: xp, count: tokens * dim)
+            fc2.accumulate(hidden, rows: tokens, into: xp)
         }
     }
 
@@ -99,7 +96,6 @@ struct BlockScratch {
     var qkv: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var attn: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var hidden: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
-    var delta: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var scores: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     private var tokens = 0, dim = 0, hiddenWidth = 0
 
@@ -113,14 +109,13 @@ struct BlockScratch {
         qkv = .allocate(capacity: tokens * 3 * dim)
         attn = .allocate(capacity: tokens * dim)
         self.hidden = .allocate(capacity: tokens * hidden)
-        delta = .allocate(capacity: tokens * dim)
         scores = .allocate(capacity: Attention.scratchCount(tokens: tokens, heads: heads, headDim: dim / heads))
     }
 
     mutating func release() {
-        for b in [normed, qkv, attn, hidden, delta, scores] where b.baseAddress != nil { b.deallocate() }
+        for b in [normed, qkv, attn, hidden, scores] where b.baseAddress != nil { b.deallocate() }
         normed = .init(start: nil, count: 0)
-        qkv = normed; attn = normed; hidden = normed; delta = normed; scores = normed
+        qkv = normed; attn = normed; hidden = normed; scores = normed
         tokens = 0
     }
 }

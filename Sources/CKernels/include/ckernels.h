@@ -12,6 +12,10 @@ void da3_softmax_rows(float *x, size_t rows, size_t width, size_t ld);
 /// Exact-erf GELU in place: 0.5 x (1 + erf(x / sqrt 2)).
 void da3_gelu(float *x, size_t count);
 
+/// LayerNorm of `rows` rows of `width` (strides in elements; in place allowed when strides match).
+void da3_layernorm_rows(const float *x, size_t rows, size_t width, size_t in_stride, const float *weight,
+                        const float *bias, float eps, float *y, size_t out_stride);
+
 /// Whether da3_attention_block can run here (head dimension 64 and AVX-512).
 int da3_attention_fast_path_available(size_t head_dim);
 
