@@ -44,7 +44,7 @@ struct VisionTransformer {
     }
 
     /// Runs the backbone on a planar (3, H, W) normalized image.
-    func forward(_ image: [Float], plan: ShapePlan, observer: StageObserver?) -> Output {
+    func forward(_ image: [Float], plan: ShapePlan, scratch: inout BlockScratch, observer: StageObserver?) -> Output {
         let d = config.embedDim
         let n = plan.patchCount, t = n + 1
         var x = Tensor(zeros: [t, d])
@@ -54,8 +54,6 @@ struct VisionTransformer {
         for i in 0..<(t * d) { x.data[i] += plan.posEmbed[i] }
         observer?("tokens", x)
 
-        var scratch = BlockScratch()
-        defer { scratch.release() }
         var localX = x
         var outputs: [(Tensor)] = []
         for (i, block) in blocks.enumerated() {
@@ -68,14 +66,7 @@ struct VisionTransformer {
             if !isGlobal { localX = x }
             observer?("block.\(i)", x)
             if config.outLayers.contains(i) {
-                var cat = Tensor(zeros: [t, 2 * d])
-                for r in 0..<t {
-                    for c in 0..<d {
-                        cat.data[r * 2 * d + c] = localX.data[r * d + c]
-                        cat.data[r * 2 * d + d + c] = x.data[r * d + c]
-                    }
-                }
-                outputs.append(cat)
+                outputs.append(Self.concatenateRows(localX, x))
             }
         }
         var features: [Tensor] = []
@@ -89,6 +80,23 @@ struct VisionTransformer {
             features.append(f)
         }
         return Output(features: features, cameraToken: Array(outputs.last!.data[0..<(2 * d)]))
+    }
+
+    /// cat(a, b) along channels for two (tokens, D) tensors.
+    static func concatenateRows(_ a: Tensor, _ b: Tensor) -> Tensor {
+        let (t, d) = (a.shape[0], a.shape[1])
+        var out = Tensor(zeros: [t, 2 * d])
+        out.data.withUnsafeMutableBufferPointer { o in
+            a.data.withUnsafeBufferPointer { ap in
+                b.data.withUnsafeBufferPointer { bp in
+                    for r in 0..<t {
+                        (o.baseAddress! + r * 2 * d).update(from: ap.baseAddress! + r * d, count: d)
+                        (o.baseAddress! + r * 2 * d + d).update(from: bp.baseAddress! + r * d, count: d)
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// Patch embedding: gathers each 14x14x3 patch (channel-major, as the conv weight) and
