@@ -30,8 +30,10 @@ let package = Package(
         .target(name: "DepthIO", dependencies: ["DA3Image", "CSPNG"]),
         // Hugging Face Hub downloads into the standard Hub cache.
         .target(name: "DA3Hub"),
+        // LiteRT backend: libLiteRt.so (PyPI ai-edge-litert) loaded at run time; builds without it.
+        .target(name: "DA3LiteRT"),
         // Public library API: load once, estimate many images, write outputs.
-        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image", "DepthIO", "DA3Hub"]),
+        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image", "DepthIO", "DA3Hub", "DA3LiteRT"]),
         // Command-line tool.
         .executableTarget(name: "da3", dependencies: [
             "DepthAnything3",
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "DA3TestSupportTests", dependencies: ["DA3TestSupport", "SafeTensors"]),
         .testTarget(name: "DepthIOTests", dependencies: ["DepthIO", "DA3Image", "CSPNG", "DA3TestSupport"]),
         .testTarget(name: "HubTests", dependencies: ["DA3Hub", "DepthAnything3", "DA3TestSupport"]),
+        .testTarget(name: "LiteRTTests", dependencies: ["DA3LiteRT", "DepthAnything3", "DA3TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

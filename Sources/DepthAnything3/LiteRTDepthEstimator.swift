@@ -1,0 +1,86 @@
+import Foundation
+@_exported import DA3LiteRT
+
+/// Depth from a depth-only DA3 `.tflite` (made by `tools/litert/convert.py`, or the LiteRT GPU
+/// model card's file) run through the LiteRT CompiledModel C API.
+///
+/// The model's input is (1, 3, H, W) float32 NCHW, ImageNet-normalized, and its output depth
+/// (1, 1, H, W); both shapes are read from the model. Images are prepared with the native
+/// engine's preprocessing (``Preprocessor``, OpenCV-exact resizing, the same normalization):
+/// when the official `upper_bound_resize` at `process_res = max(H, W)` gives exactly W x H
+/// (an image of the model's aspect) that path is used unchanged, so the input equals the native
+/// engine's; otherwise the image is resized directly to W x H (INTER_CUBIC when a side grows,
+/// INTER_AREA otherwise, the official rule) as the model card prescribes.
+///
+/// The depth-only model has no camera head and no confidence branch: ``DepthResult/confidence``
+/// is all ones, ``DepthResult/poseEncoding`` is empty and the intrinsics have `fx = fy = 0`
+/// (unknown), principal point at the centre.
+///
+/// `libLiteRt.so` comes from the PyPI wheel `ai-edge-litert` and is loaded at run time (see
+/// ``LiteRTRuntime``); without it the initializer throws ``LiteRTError/libraryNotFound(searched:)``.
+public final class LiteRTDepthEstimator: Sendable {
+    /// The compiled model.
+    public let model: LiteRTCompiledModel
+    /// The model's fixed input size.
+    public let width: Int, height: Int
+
+    /// Loads `modelPath` (a `.tflite`) and compiles it for `accelerator`.
+    /// - Throws: ``LiteRTError`` (runtime absent, unsupported model, accelerator unavailable).
+    public init(modelPath: String, accelerator: LiteRTAccelerator = .cpu) throws {
+        let m = try LiteRTCompiledModel(path: modelPath, accelerator: accelerator)
+        guard m.inputs.count == 1, m.inputs[0].shape.count == 4, m.inputs[0].shape[0] == 1, m.inputs[0].shape[1] == 3 else {
+            throw LiteRTError.unsupportedModel("expected one input of shape (1, 3, H, W), got \(m.inputs.map(\.shape))")
+        }
+        let h = m.inputs[0].shape[2], w = m.inputs[0].shape[3]
+        guard let out = m.outputs.first, out.count == w * h else {
+            throw LiteRTError.unsupportedModel("expected a depth output of \(h)x\(w) values, got \(m.outputs.map(\.shape))")
+        }
+        model = m
+        width = w
+        height = h
+    }
+
+    /// Prepares `image` for the model's fixed W x H (see the type's documentation).
+    public func prepare(_ image: RGBImage, file: String = "<memory>") throws -> PreparedImage {
+        guard image.width > 0 && image.height > 0 else {
+            throw ImageError(file: file, reason: "image has zero size (\(image.width)x\(image.height))")
+        }
+        let pre = try Preprocessor(processRes: max(width, height), method: .upperBoundResize)
+        let size = pre.outputSize(width: image.width, height: image.height)
+        if size.width == width && size.height == height {
+            return try pre.prepare(image, file: file)
+        }
+        var img = image
+        if img.width != width || img.height != height {
+            let up = width > img.width || height > img.height
+            img = OpenCVResize.resize(img, width: width, height: height, interpolation: up ? .cubic : .area)
+        }
+        return PreparedImage(originalWidth: image.width, originalHeight: image.height, image: img,
+                             tensor: Preprocessor.normalize(img))
+    }
+
+    /// Decodes, prepares and runs an image file (JPEG or PNG).
+    public func estimate(imageAt url: URL, outputSize: OutputSize = .processed) throws -> DepthResult {
+        try estimate(ImageDecoder.decode(fileAt: url), outputSize: outputSize, name: url.path)
+    }
+
+    /// Prepares and runs an 8-bit RGB image; with `.original` the depth is resized back to the input size.
+    public func estimate(_ image: RGBImage, outputSize: OutputSize = .processed, name: String = "<memory>") throws -> DepthResult {
+        let result = try estimate(prepare(image, file: name))
+        return outputSize == .original ? result.resized(to: image) : result
+    }
+
+    /// Runs an already prepared image of the model's size.
+    public func estimate(_ prepared: PreparedImage) throws -> DepthResult {
+        guard prepared.width == width && prepared.height == height else {
+            throw LiteRTError.unsupportedModel("the model takes \(width)x\(height) images, this one is \(prepared.width)x\(prepared.height) (use prepare(_:))")
+        }
+        let depth = try model.run([prepared.tensor])[0]
+        let k = Intrinsics(fx: 0, fy: 0, cx: Double(width) / 2, cy: Double(height) / 2, width: width, height: height)
+        return DepthResult(width: width, height: height,
+                           originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
+                           processedWidth: width, processedHeight: height,
+                           depth: depth, confidence: [Float](repeating: 1, count: depth.count),
+                           intrinsics: k, poseEncoding: [], image: prepared.image)
+    }
+}
