@@ -12,6 +12,8 @@ struct DepthBatch {
     struct Plan {
         var inputs: [InputExpansion.Item]
         var model: String
+        /// Run a .tflite through LiteRT on this accelerator instead of the native engine.
+        var litert: LiteRTAccelerator? = nil
         var options: EstimationOptions
         var singles: [(Single, URL)]
         var outputDir: URL?
@@ -25,6 +27,9 @@ struct DepthBatch {
     let plan: Plan
     init(_ plan: Plan) { self.plan = plan }
 
+    /// Ends one image's `do` block early (the LiteRT path).
+    private struct Done: Error {}
+
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let paths = plan.inputs.map { item -> String in
@@ -37,6 +42,7 @@ struct DepthBatch {
         let progress = BatchProgress(total: paths.count, enabled: !plan.quiet && !plan.json && (paths.count > 1 || plan.outputDir != nil))
         let clock = StageClock(enabled: plan.timings)
         var estimator: DepthEstimator?
+        var litertEstimator: LiteRTDepthEstimator?
         var loadMs = 0.0
         var records: [ImageRecord] = []
 
@@ -53,6 +59,30 @@ struct DepthBatch {
                 let decoded = try ImageDecoder.decode(fileAt: url)
                 record.timings["decode"] = milliseconds(since: t); clock.mark("decode")
                 t = DispatchTime.now().uptimeNanoseconds
+                if let accelerator = plan.litert {
+                    if litertEstimator == nil {
+                        t = DispatchTime.now().uptimeNanoseconds
+                        do {
+                            litertEstimator = try LiteRTDepthEstimator(modelPath: plan.model, accelerator: accelerator)
+                            estimatorOrigin = "\(plan.model) (LiteRT \(accelerator.rawValue), \(litertEstimator!.model.libraryPath))"
+                        } catch {
+                            throw FatalError(underlying: error)
+                        }
+                        loadMs = milliseconds(since: t); clock.mark("load model")
+                    }
+                    t = DispatchTime.now().uptimeNanoseconds
+                    let prepared = try litertEstimator!.prepare(decoded, file: url.path)
+                    record.timings["preprocess"] = milliseconds(since: t); clock.mark("preprocess")
+                    t = DispatchTime.now().uptimeNanoseconds
+                    var result = try litertEstimator!.estimate(prepared)
+                    if plan.options.outputSize == .original { result = result.resized(to: decoded) }
+                    record.timings["inference"] = milliseconds(since: t); clock.mark("inference")
+                    t = DispatchTime.now().uptimeNanoseconds
+                    record.outputs = try write(result, stem: stems[index])
+                    record.timings["write"] = milliseconds(since: t); clock.mark("write")
+                    record.size = (result.width, result.height, result.processedWidth, result.processedHeight)
+                    throw Done()
+                }
                 let prepared = try Preprocessor(processRes: plan.options.processRes, method: plan.options.method).prepare(decoded, file: url.path)
                 record.timings["preprocess"] = milliseconds(since: t); clock.mark("preprocess")
                 if estimator == nil {
@@ -74,6 +104,8 @@ struct DepthBatch {
                 record.outputs = try write(result, stem: stems[index])
                 record.timings["write"] = milliseconds(since: t); clock.mark("write")
                 record.size = (result.width, result.height, result.processedWidth, result.processedHeight)
+            } catch is Done {
+                // LiteRT path finished this image
             } catch let fatal as FatalError {
                 throw fatal.underlying
             } catch {

@@ -24,6 +24,13 @@ struct DepthCommand: ParsableCommand {
             Maps are at the processed size (each side a multiple of 14) unless --size original. Files are \
             written atomically. A bad image is reported and skipped, the others are processed; the exit status \
             is 1 when any image failed, and a summary lists the failures.
+
+            --backend litert runs a depth-only .tflite (tools/litert/convert.py, or the LiteRT GPU model \
+            card's file) through the LiteRT CompiledModel C API: --model FILE.tflite, --accelerator cpu|gpu. \
+            libLiteRt.so comes from `pip install ai-edge-litert` (found through DA3_LITERT_LIB, the active \
+            Python's ai_edge_litert package, site-packages, or the loader path). The model's fixed input size \
+            replaces --process-res; it has no confidence or camera head, so only npy, png16, pfm and vis are \
+            written.
             """)
 
     @Argument(help: ArgumentHelp("Input images (JPEG or PNG): files, directories or glob patterns.", valueName: "image"))
@@ -31,6 +38,12 @@ struct DepthCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Checkpoint: a directory with model.safetensors (and config.json), a .safetensors file, or a Hub id ORG/NAME[@REVISION].", valueName: "model"))
     var model: String = ModelLoading.defaultModel
+
+    @Option(name: .long, help: "Inference engine: native (the Swift engine on a checkpoint) or litert (a depth-only .tflite through libLiteRt.so).")
+    var backend: String = "native"
+
+    @Option(name: .long, help: "litert: accelerator for the compiled model, cpu (XNNPACK) or gpu (fails with a message where there is none).")
+    var accelerator: String = LiteRTAccelerator.cpu.rawValue
 
     @Option(name: .customLong("process-res"), help: "Target size in pixels for the bounded side before rounding to multiples of 14.")
     var processRes: Int = 504
@@ -116,6 +129,24 @@ struct DepthCommand: ParsableCommand {
             throw UsageError("--confidence and --intrinsics go with --output (single image); use --output-dir --formats npz for many images")
         }
         let formatList = try formats.map { try OutputFormat.parseList($0) }
+        guard backend == "native" || backend == "litert" else {
+            throw UsageError("--backend: unknown backend '\(backend)' (expected native or litert)")
+        }
+        guard let acceleratorKind = LiteRTAccelerator(rawValue: accelerator.lowercased()) else {
+            throw UsageError("--accelerator: unknown accelerator '\(accelerator)' (expected cpu or gpu)")
+        }
+        if backend == "litert" {
+            if model == ModelLoading.defaultModel || !model.lowercased().hasSuffix(".tflite") {
+                throw UsageError("--backend litert needs --model FILE.tflite (a depth-only model, e.g. from tools/litert/convert.py)")
+            }
+            if confidence != nil || intrinsics != nil {
+                throw UsageError("--backend litert: the depth-only .tflite has no confidence or camera head (--confidence/--intrinsics unavailable)")
+            }
+            let unsupported = (formatList ?? []).filter { [.npz, .ply, .glb].contains($0) }
+            if !unsupported.isEmpty {
+                throw UsageError("--backend litert writes npy, png16, pfm and vis only (no confidence or intrinsics for \(unsupported.map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
         var dir = outputDir
         if dir == nil && formatList != nil { dir = FileManager.default.currentDirectoryPath }
         guard output != nil || dir != nil else {
@@ -142,7 +173,7 @@ struct DepthCommand: ParsableCommand {
             dirURL = url
         }
         return DepthBatch.Plan(
-            inputs: inputs, model: model,
+            inputs: inputs, model: model, litert: backend == "litert" ? acceleratorKind : nil,
             options: EstimationOptions(processRes: processRes, method: method, outputSize: outputSize),
             singles: singles, outputDir: dirURL, formats: dirURL == nil ? [] : (formatList ?? [.npy]),
             export: ExportOptions(colorMap: map, sideBySide: visSideBySide, confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints),
