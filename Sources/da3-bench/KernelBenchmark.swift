@@ -22,6 +22,16 @@ enum KernelBenchmark {
                 }
             }
             report("conv3x3 \(cin)->\(cout) \(h)x\(w)", flops: 2 * h * w * cin * cout * 9, seconds: seconds)
+            // Winograd F(2x2,3x3) on the same shape (weights transformed once, outside the timing);
+            // GFLOP/s counts the direct convolution's FLOPs so the two lines compare directly.
+            let wino = Winograd3x3(weight: weight, bias: bias, inChannels: cin, outChannels: cout)
+            let winoSeconds = best(repeats) {
+                x.withUnsafeBufferPointer { xp in
+                    y.withUnsafeMutableBufferPointer { yp in wino.forward(xp.baseAddress!, height: h, width: w, into: yp.baseAddress!) }
+                }
+            }
+            report("  winograd F(2x2,3x3)", flops: 2 * h * w * cin * cout * 9, seconds: winoSeconds)
+            print(String(format: "      speedup %.2fx", seconds / winoSeconds))
         }
         let tokens = 2305, heads = 6, headDim = 64, dim = heads * headDim
         let qkv = (0..<(tokens * 3 * dim)).map { Float($0 % 17) * 0.01 }
