@@ -57,6 +57,7 @@ public final class LiteRTCompiledModel: @unchecked Sendable {
         self.path = path
         self.accelerator = accelerator
 
+        if accelerator == .gpu { lib.preloadGPUAccelerator() }
         var e: OpaquePointer?
         try lib.check(lib.createEnvironment(0, nil, &e), "LiteRtCreateEnvironment")
         guard let env = e else { throw LiteRTError.call("LiteRtCreateEnvironment", status: 9) }

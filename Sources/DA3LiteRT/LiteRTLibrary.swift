@@ -48,7 +48,7 @@ public enum LiteRTError: Error, CustomStringConvertible, Sendable {
         case 8: return "wrong version"
         case 9: return "unknown error"
         case 10: return "already exists"
-        default: return "error"
+        default: return "error \(s)"
         }
     }
 }
@@ -129,6 +129,20 @@ final class LiteRTLibrary: @unchecked Sendable {
         destroyTensorBuffer = try sym("LiteRtDestroyTensorBuffer")
         lockTensorBuffer = try sym("LiteRtLockTensorBuffer")
         unlockTensorBuffer = try sym("LiteRtUnlockTensorBuffer")
+    }
+
+    /// Loads the GPU accelerator plug-in shipped next to `libLiteRt.so` (the wheel's
+    /// `libLiteRtWebGpuAccelerator.so`), so that the environment's own `dlopen` of that name, which
+    /// searches only the loader path, finds it already loaded (same soname). Returns its path, or nil.
+    @discardableResult
+    func preloadGPUAccelerator() -> String? {
+        let dir = (path as NSString).deletingLastPathComponent
+        guard path.contains("/") else { return nil }
+        for name in ["libLiteRtGpuAccelerator.so", "libLiteRtWebGpuAccelerator.so", "libLiteRtOpenClAccelerator.so"] {
+            let p = (dir as NSString).appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: p), dlopen(p, RTLD_NOW | RTLD_LOCAL) != nil { return p }
+        }
+        return nil
     }
 
     /// Throws ``LiteRTError/call(_:status:)`` unless `status` is OK (0).
