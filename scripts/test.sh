@@ -3,5 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# libLiteRt.so installed by install-deps.sh (unless the caller points elsewhere)
+if [ -z "${DA3_LITERT_LIB:-}" ] && [ -f .deps/ai_edge_litert/libLiteRt.so ]; then
+  export DA3_LITERT_LIB="$PWD/.deps/ai_edge_litert/libLiteRt.so"
+fi
 swift build --build-tests
 swift test --skip-build
