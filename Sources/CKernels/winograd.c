@@ -19,7 +19,7 @@ size_t da3_wino23_scratch_count(size_t count) { return 4 * (2 * ((count + G - 1)
 // One channel: the 4 input rows 2 r - 1 ... 2 r + 2 and columns 2 tile0 - 1 ... into `patch` (zero outside
 // the image), then V[xi][t] = (B^T d B)[xi] for the tiles of the chunk, written at v + xi * xi_stride + t.
 DA3_INLINE void input_channel(const float *x, size_t h, size_t w, size_t tile_row, size_t tile0, size_t count,
-                              float *patch, float *v, size_t xi_stride) {
+                              int relu, float *patch, float *v, size_t xi_stride) {
     size_t groups = (count + G - 1) / G;
     size_t pw = 2 * groups * G + 2;
     long col0 = 2 * (long)tile0 - 1;
@@ -40,7 +40,10 @@ DA3_INLINE void input_channel(const float *x, size_t h, size_t w, size_t tile_ro
         for (int i = 0; i < 4; i++) {
             const float *p = patch + i * pw + 2 * g * G;
             for (int j = 0; j < 4; j++)
-                for (int l = 0; l < G; l++) d[i][j][l] = p[2 * l + j];
+                for (int l = 0; l < G; l++) {
+                    float e = p[2 * l + j];
+                    d[i][j][l] = relu && e < 0.0f ? 0.0f : e;
+                }
         }
         float t[4][4][G];
         for (int j = 0; j < 4; j++)
@@ -64,14 +67,15 @@ DA3_INLINE void input_channel(const float *x, size_t h, size_t w, size_t tile_ro
 }
 
 DA3_INLINE void input_body(const float *x, size_t channels, size_t h, size_t w, size_t tile_row, size_t tile0,
-                           size_t count, float *v, size_t ldv, size_t xi_stride, float *scratch) {
+                           size_t count, int relu, float *v, size_t ldv, size_t xi_stride, float *scratch) {
     for (size_t c = 0; c < channels; c++)
-        input_channel(x + c * h * w, h, w, tile_row, tile0, count, scratch, v + c * ldv, xi_stride);
+        input_channel(x + c * h * w, h, w, tile_row, tile0, count, relu, scratch, v + c * ldv, xi_stride);
 }
 
 // y[co] rows 2 r, 2 r + 1 for the tiles of the chunk = A^T M A (+ bias), clipped to the image.
 DA3_INLINE void output_body(const float *m, size_t ldm, size_t xi_stride, size_t out_channels, size_t count,
-                            const float *bias, float *y, size_t h, size_t w, size_t tile_row, size_t tile0) {
+                            const float *bias, const float *residual, float *y, size_t h, size_t w,
+                            size_t tile_row, size_t tile0) {
     size_t groups = (count + G - 1) / G;
     size_t oy = 2 * tile_row;
     size_t rows = oy + 1 < h ? 2 : 1;
@@ -100,7 +104,13 @@ DA3_INLINE void output_body(const float *m, size_t ldm, size_t xi_stride, size_t
             size_t n = w - ox < 2 * G ? w - ox : 2 * G;
             size_t tiles_left = count - g * G;
             if (n > 2 * tiles_left) n = 2 * tiles_left;
-            for (size_t i = 0; i < rows; i++) memcpy(yplane + (oy + i) * w + ox, o[i], n * sizeof(float));
+            for (size_t i = 0; i < rows; i++) {
+                size_t at = co * h * w + (oy + i) * w + ox;
+                if (residual)
+                    for (size_t k = 0; k < n; k++) y[at + k] = o[i][k] + residual[at + k];
+                else
+                    memcpy(yplane + (oy + i) * w + ox, o[i], n * sizeof(float));
+            }
         }
     }
 }
@@ -120,8 +130,9 @@ DA3_TARGET_AVX512 static inline __mmask16 column_mask(long c, long w) {
 // As input_channel, straight from the image rows with masked loads at the borders, and the
 // stride-2 tile columns split by permutes.
 DA3_TARGET_AVX512 static void input_channel_avx512(const float *x, size_t h, size_t w, size_t tile_row, size_t tile0,
-                                                   size_t count, float *v, size_t xi_stride) {
+                                                   size_t count, int relu, float *v, size_t xi_stride) {
     size_t groups = (count + G - 1) / G;
+    const __m512 zero = _mm512_setzero_ps();
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     const float *rows[4];
@@ -142,6 +153,12 @@ DA3_TARGET_AVX512 static void input_channel_avx512(const float *x, size_t h, siz
             const float *p = rows[i] + c;  // masked lanes are never read
             __m512 a = _mm512_maskz_loadu_ps(m0, p), b = _mm512_maskz_loadu_ps(m1, p + 16);
             __m512 a2 = _mm512_maskz_loadu_ps(m2, p + 2), b2 = _mm512_maskz_loadu_ps(m3, p + 18);
+            if (relu) {
+                a = _mm512_max_ps(a, zero);
+                b = _mm512_max_ps(b, zero);
+                a2 = _mm512_max_ps(a2, zero);
+                b2 = _mm512_max_ps(b2, zero);
+            }
             d[i][0] = _mm512_permutex2var_ps(a, even, b);
             d[i][1] = _mm512_permutex2var_ps(a, odd, b);
             d[i][2] = _mm512_permutex2var_ps(a2, even, b2);
@@ -166,8 +183,8 @@ DA3_TARGET_AVX512 static void input_channel_avx512(const float *x, size_t h, siz
 
 // As output_body: 16 tiles at a time, interleaved by permutes and stored with masks.
 DA3_TARGET_AVX512 static void output_avx512(const float *m, size_t ldm, size_t xi_stride, size_t out_channels,
-                                            size_t count, const float *bias, float *y, size_t h, size_t w,
-                                            size_t tile_row, size_t tile0) {
+                                            size_t count, const float *bias, const float *residual, float *y,
+                                            size_t h, size_t w, size_t tile_row, size_t tile0) {
     size_t groups = (count + G - 1) / G;
     size_t oy = 2 * tile_row;
     size_t rows = oy + 1 < h ? 2 : 1;
@@ -193,19 +210,24 @@ DA3_TARGET_AVX512 static void output_avx512(const float *m, size_t ldm, size_t x
                 s[0][j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
                 s[1][j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
             }
-            float *yrow = y + co * h * w + oy * w + ox;
+            size_t at = co * h * w + oy * w + ox;
             for (size_t i = 0; i < rows; i++) {
                 __m512 e = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[i][0], s[i][1]), s[i][2]), b);
                 __m512 o = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[i][1], s[i][2]), s[i][3]), b);
-                _mm512_mask_storeu_ps(yrow + i * w, mlo, _mm512_permutex2var_ps(e, lo_idx, o));
-                _mm512_mask_storeu_ps(yrow + i * w + 16, mhi, _mm512_permutex2var_ps(e, hi_idx, o));
+                __m512 lo = _mm512_permutex2var_ps(e, lo_idx, o), hi = _mm512_permutex2var_ps(e, hi_idx, o);
+                if (residual) {
+                    lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(mlo, residual + at + i * w));
+                    hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(mhi, residual + at + i * w + 16));
+                }
+                _mm512_mask_storeu_ps(y + at + i * w, mlo, lo);
+                _mm512_mask_storeu_ps(y + at + i * w + 16, mhi, hi);
             }
         }
     }
 }
 
 DA3_TARGET_AVX512 static void input_avx512(const float *x, size_t c, size_t h, size_t w, size_t r, size_t t0, size_t n,
-                                           float *v, size_t ldv, size_t xi_stride) {
+                                           int relu, float *v, size_t ldv, size_t xi_stride) {
     // Rows 2r+1 and 2r+2 are new to this tile row (2r-1 and 2r were read by the previous one): short
     // spans per channel that the hardware prefetcher does not pick up, so fetch them two channels ahead.
     long lo = 2 * (long)t0 - 1, hi = 2 * (long)(t0 + n) + 1;
@@ -219,37 +241,40 @@ DA3_TARGET_AVX512 static void input_avx512(const float *x, size_t c, size_t h, s
                 _mm_prefetch(row + hi * 4 - 4, _MM_HINT_T0);
             }
         }
-        input_channel_avx512(x + ch * h * w, h, w, r, t0, n, v + ch * ldv, xi_stride);
+        input_channel_avx512(x + ch * h * w, h, w, r, t0, n, relu, v + ch * ldv, xi_stride);
     }
 }
 DA3_TARGET_AVX2 static void input_avx2(const float *x, size_t c, size_t h, size_t w, size_t r, size_t t0, size_t n,
-                                       float *v, size_t ldv, size_t xs, float *s) { input_body(x, c, h, w, r, t0, n, v, ldv, xs, s); }
+                                       int relu, float *v, size_t ldv, size_t xs, float *s) {
+    input_body(x, c, h, w, r, t0, n, relu, v, ldv, xs, s);
+}
 DA3_TARGET_AVX2 static void output_avx2(const float *m, size_t ldm, size_t xs, size_t co, size_t n, const float *b,
-                                        float *y, size_t h, size_t w, size_t r, size_t t0) {
-    output_body(m, ldm, xs, co, n, b, y, h, w, r, t0);
+                                        const float *res, float *y, size_t h, size_t w, size_t r, size_t t0) {
+    output_body(m, ldm, xs, co, n, b, res, y, h, w, r, t0);
 }
 #endif
 
 void da3_wino23_input(const float *x, size_t channels, size_t height, size_t width, size_t tile_row, size_t tile0,
-                      size_t count, float *v, size_t ldv, size_t xi_stride, float *scratch) {
+                      size_t count, int relu, float *v, size_t ldv, size_t xi_stride, float *scratch) {
 #ifdef DA3_X86
     switch (da3_detect_isa()) {
-    case DA3_ISA_AVX512: input_avx512(x, channels, height, width, tile_row, tile0, count, v, ldv, xi_stride); return;
-    case DA3_ISA_AVX2: input_avx2(x, channels, height, width, tile_row, tile0, count, v, ldv, xi_stride, scratch); return;
+    case DA3_ISA_AVX512: input_avx512(x, channels, height, width, tile_row, tile0, count, relu, v, ldv, xi_stride); return;
+    case DA3_ISA_AVX2: input_avx2(x, channels, height, width, tile_row, tile0, count, relu, v, ldv, xi_stride, scratch); return;
     default: break;
     }
 #endif
-    input_body(x, channels, height, width, tile_row, tile0, count, v, ldv, xi_stride, scratch);
+    input_body(x, channels, height, width, tile_row, tile0, count, relu, v, ldv, xi_stride, scratch);
 }
 
 void da3_wino23_output(const float *m, size_t ldm, size_t xi_stride, size_t out_channels, size_t count,
-                       const float *bias, float *y, size_t height, size_t width, size_t tile_row, size_t tile0) {
+                       const float *bias, const float *residual, float *y, size_t height, size_t width,
+                       size_t tile_row, size_t tile0) {
 #ifdef DA3_X86
     switch (da3_detect_isa()) {
-    case DA3_ISA_AVX512: output_avx512(m, ldm, xi_stride, out_channels, count, bias, y, height, width, tile_row, tile0); return;
-    case DA3_ISA_AVX2: output_avx2(m, ldm, xi_stride, out_channels, count, bias, y, height, width, tile_row, tile0); return;
+    case DA3_ISA_AVX512: output_avx512(m, ldm, xi_stride, out_channels, count, bias, residual, y, height, width, tile_row, tile0); return;
+    case DA3_ISA_AVX2: output_avx2(m, ldm, xi_stride, out_channels, count, bias, residual, y, height, width, tile_row, tile0); return;
     default: break;
     }
 #endif
-    output_body(m, ldm, xi_stride, out_channels, count, bias, y, height, width, tile_row, tile0);
+    output_body(m, ldm, xi_stride, out_channels, count, bias, residual, y, height, width, tile_row, tile0);
 }

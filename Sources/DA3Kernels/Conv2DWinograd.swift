@@ -76,8 +76,14 @@ public struct Winograd3x3: Sendable {
     /// the transforms' 16 streams fall in different L1 sets (a 4 KiB multiple makes them all collide).
     static func planeStride(_ floats: Int) -> Int { (floats + 1023) / 1024 * 1024 + 16 }
 
-    /// x: (inChannels, height, width); writes (outChannels, height, width) into y.
-    public func forward(_ x: UnsafePointer<Float>, height: Int, width: Int, into y: UnsafeMutablePointer<Float>) {
+    /// x: (inChannels, height, width); writes conv(x) + bias (outChannels, height, width) into y.
+    /// Fusions (exact, they save whole passes over the maps): `reluInput` convolves max(x, 0) instead of x
+    /// (x itself is left unchanged); `residual` (outChannels, height, width) is added to the output, and
+    /// may be y itself. y must not overlap x.
+    public func forward(
+        _ x: UnsafePointer<Float>, height: Int, width: Int, into y: UnsafeMutablePointer<Float>,
+        reluInput: Bool = false, residual: UnsafePointer<Float>? = nil
+    ) {
         guard height > 0, width > 0 else { return }
         _ = GEMM.configureBLAS
         let cin = inChannels, cout = outChannels
@@ -88,7 +94,8 @@ public struct Winograd3x3: Sendable {
         // A second thread only from ~4 MFLOP of GEMM work (a parallel region costs tens of microseconds).
         let work = items * chunk * 32 * cin * cout
         let workers = max(1, min(Parallel.threadCount, items, work / 4_000_000))
-        let xs = UncheckedBox(x), ys = UncheckedBox(y)
+        let xs = UncheckedBox(x), ys = UncheckedBox(y), rs = UncheckedBox(residual)
+        let relu: Int32 = reluInput ? 1 : 0
         transformed.withUnsafeBufferPointer { up in
             let us = UncheckedBox(up.baseAddress!)
             let biasBox = UncheckedBox(bias)
@@ -106,12 +113,12 @@ public struct Winograd3x3: Sendable {
                         let count = min(chunk, tilesW - tile0)
                         let ld = (count + 15) / 16 * 16
                         let vStride = Winograd3x3.planeStride(cin * ld), mStride = Winograd3x3.planeStride(cout * ld)
-                        da3_wino23_input(xs.value, cin, height, width, row, tile0, count, v, ld, vStride, scratch)
+                        da3_wino23_input(xs.value, cin, height, width, row, tile0, count, relu, v, ld, vStride, scratch)
                         for xi in 0..<16 {
                             GEMM.serial(m: cout, n: ld, k: cin, a: us.value + xi * cout * cin, lda: cin,
                                         b: v + xi * vStride, ldb: ld, c: m + xi * mStride, ldc: ld)
                         }
-                        da3_wino23_output(m, ld, mStride, cout, count, bp, ys.value, height, width, row, tile0)
+                        da3_wino23_output(m, ld, mStride, cout, count, bp, rs.value, ys.value, height, width, row, tile0)
                     }
                 }
                 if let b = biasBox.value { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }

@@ -75,6 +75,45 @@ final class WinogradTests: XCTestCase {
         check(cin: 32, cout: 16, h: 37, w: 67, useBias: true, seed: 202)
     }
 
+    /// ReLU on the input and a residual added to the output (also in place), as in the DPT residual conv unit:
+    /// y = x + conv2(relu(conv1(relu(x)))).
+    func testFusedReluAndResidual() {
+        for (cin, cout, h, w) in [(5, 5, 7, 9), (24, 24, 13, 40), (64, 64, 9, 37), (3, 3, 1, 1)] {
+            var rng = SeededRNG(seed: UInt64(cin * 1000 + w))
+            let x = rng.floats(cin * h * w)
+            let w1 = rng.floats(cin * cin * 9, -0.3, 0.3), b1 = rng.floats(cin)
+            let w2 = rng.floats(cout * cin * 9, -0.3, 0.3), b2 = rng.floats(cout)
+            let residual = rng.floats(cout * h * w)
+            let conv1 = Winograd3x3(weight: w1, bias: b1, inChannels: cin, outChannels: cin)
+            let conv2 = Winograd3x3(weight: w2, bias: b2, inChannels: cin, outChannels: cout)
+            var mid = [Float](repeating: .nan, count: cin * h * w)
+            var out = [Float](repeating: .nan, count: cout * h * w)
+            var inPlace = residual
+            x.withUnsafeBufferPointer { xp in
+                mid.withUnsafeMutableBufferPointer { conv1.forward(xp.baseAddress!, height: h, width: w, into: $0.baseAddress!, reluInput: true) }
+            }
+            mid.withUnsafeBufferPointer { mp in
+                residual.withUnsafeBufferPointer { rp in
+                    out.withUnsafeMutableBufferPointer {
+                        conv2.forward(mp.baseAddress!, height: h, width: w, into: $0.baseAddress!, reluInput: true, residual: rp.baseAddress!)
+                    }
+                }
+                inPlace.withUnsafeMutableBufferPointer {
+                    conv2.forward(mp.baseAddress!, height: h, width: w, into: $0.baseAddress!, reluInput: true,
+                                  residual: UnsafePointer($0.baseAddress!))
+                }
+            }
+            // Double reference on the same (FP32) intermediate, so only conv2's error is measured.
+            let midRef = reference(x.map { max($0, 0) }, cin: cin, h: h, w: w, weight: w1, bias: b1, cout: cin)
+            assertClose(mid, midRef, tolerance: 2e-6, "relu-input conv \(cin) \(h)x\(w)")
+            var ref = reference(mid.map { max($0, 0) }, cin: cin, h: h, w: w, weight: w2, bias: b2, cout: cout)
+            for i in 0..<ref.count { ref[i] += Double(residual[i]) }
+            assertClose(out, ref, tolerance: 2e-6, "residual conv \(cin)->\(cout) \(h)x\(w)")
+            assertClose(inPlace, ref, tolerance: 2e-6, "in-place residual conv \(cin)->\(cout) \(h)x\(w)")
+            XCTAssertEqual(out, inPlace)
+        }
+    }
+
     /// Matches the im2col convolution on a DPT-like shape.
     func testMatchesIm2col() {
         var rng = SeededRNG(seed: 300)
