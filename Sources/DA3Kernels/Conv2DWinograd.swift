@@ -7,8 +7,9 @@ import Foundation
 /// (outChannels x inChannels times inChannels x tiles), and the output transform adds the bias.
 /// 2.25x fewer multiply-adds than the direct convolution; error stays at FP32 rounding level.
 ///
-/// The image is processed in chunks of tiles within one tile row, sized so that a chunk's
-/// transformed input and GEMM output stay in L2; each engine thread owns its buffers.
+/// The tiles, in row-major order, are processed in chunks sized so that a chunk's transformed input
+/// and GEMM output stay in L2 (a chunk may span several tile rows, so narrow maps waste no GEMM
+/// columns); each engine thread owns its buffers and takes chunks from a shared counter.
 public struct Winograd3x3: Sendable {
     public let inChannels: Int
     public let outChannels: Int
@@ -59,17 +60,17 @@ public struct Winograd3x3: Sendable {
     }
 
     /// Whether Winograd is expected to beat im2col + GEMM for these sizes.
-    /// Measured on DA3 head shapes: Winograd wins from 8 channels each way and ~16x16 maps up (break-even
-    /// at 64 -> 64 on 16x9); with 3 input channels im2col is faster.
+    /// Measured on DA3 head shapes (2 threads): 1.9-3x faster from 8 channels each way, 64 -> 64 on 16x9
+    /// included; with 3 input channels im2col is slightly faster.
     public static func preferred(inChannels: Int, outChannels: Int, height: Int, width: Int) -> Bool {
-        inChannels >= 8 && outChannels >= 8 && height * width >= 256
+        inChannels >= 8 && outChannels >= 8 && height * width >= 64
     }
 
-    /// Tiles per chunk for a tile row of `tilesW` tiles: the row split into equal parts, multiples of 16.
-    static func chunkTiles(tilesW: Int, inChannels: Int, outChannels: Int) -> Int {
+    /// Tiles per chunk for `tiles` tiles in all: equal parts of at most the budget (a multiple of 16).
+    static func chunkTiles(tiles: Int, inChannels: Int, outChannels: Int) -> Int {
         let maxTiles = max(16, chunkBudget / (16 * (inChannels + outChannels)) / 16 * 16)
-        let parts = (tilesW + maxTiles - 1) / maxTiles
-        return ((tilesW + parts - 1) / parts + 15) / 16 * 16
+        let parts = (tiles + maxTiles - 1) / maxTiles
+        return (tiles + parts - 1) / parts
     }
 
     /// Distance between the 16 transformed planes: `floats` rounded up to 4 KiB plus one cache line, so
@@ -87,12 +88,15 @@ public struct Winograd3x3: Sendable {
         guard height > 0, width > 0 else { return }
         _ = GEMM.configureBLAS
         let cin = inChannels, cout = outChannels
-        let tilesH = (height + 1) / 2, tilesW = (width + 1) / 2
-        let chunk = Winograd3x3.chunkTiles(tilesW: tilesW, inChannels: cin, outChannels: cout)
-        let chunksPerRow = (tilesW + chunk - 1) / chunk
-        let items = tilesH * chunksPerRow
+        let tilesH = (height + 1) / 2, tilesW = (width + 1) / 2, tiles = tilesH * tilesW
+        let chunk = Winograd3x3.chunkTiles(tiles: tiles, inChannels: cin, outChannels: cout)
+        let items = (tiles + chunk - 1) / chunk
+        // Column stride of the transformed chunks: the transforms run over whole groups of 16 tiles, so
+        // a row segment may spill up to 15 columns past its end (overwritten by the next segment).
+        let ld = (chunk + 15) / 16 * 16 + 16
+        let vStride = Winograd3x3.planeStride(cin * ld), mStride = Winograd3x3.planeStride(cout * ld)
         // A second thread only from ~4 MFLOP of GEMM work (a parallel region costs tens of microseconds).
-        let work = items * chunk * 32 * cin * cout
+        let work = tiles * 32 * cin * cout
         let workers = max(1, min(Parallel.threadCount, items, work / 4_000_000))
         let xs = UncheckedBox(x), ys = UncheckedBox(y), rs = UncheckedBox(residual)
         let relu: Int32 = reluInput ? 1 : 0
@@ -102,23 +106,36 @@ public struct Winograd3x3: Sendable {
             // Items are handed out one at a time, so a thread slowed by other processes takes fewer.
             let queue = TileQueue(count: items)
             Parallel.forEachIndex(workers) { _ in
-                let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * Winograd3x3.planeStride(cin * chunk))
-                let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * Winograd3x3.planeStride(cout * chunk))
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: da3_wino23_scratch_count(chunk))
+                let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * vStride)
+                let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * mStride)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: da3_wino23_scratch_count(min(chunk, tilesW)))
+                // Columns past a chunk's tiles are computed and discarded: keep them finite.
+                v.initialize(repeating: 0, count: 16 * vStride)
+                m.initialize(repeating: 0, count: 16 * mStride)
                 defer { v.deallocate(); m.deallocate(); scratch.deallocate() }
                 let run = { (bp: UnsafePointer<Float>?) in
                     while let item = queue.next() {
-                        let row = item / chunksPerRow
-                        let tile0 = (item % chunksPerRow) * chunk
-                        let count = min(chunk, tilesW - tile0)
-                        let ld = (count + 15) / 16 * 16
-                        let vStride = Winograd3x3.planeStride(cin * ld), mStride = Winograd3x3.planeStride(cout * ld)
-                        da3_wino23_input(xs.value, cin, height, width, row, tile0, count, relu, v, ld, vStride, scratch)
+                        let start = item * chunk, end = min(tiles, start + chunk)
+                        // Row segments of the chunk, in order (each one's spill is overwritten by the next).
+                        var t = start
+                        while t < end {
+                            let row = t / tilesW, col = t % tilesW, count = min(end - t, tilesW - col)
+                            da3_wino23_input(xs.value, cin, height, width, row, col, count, relu, v + (t - start), ld,
+                                             vStride, scratch)
+                            t += count
+                        }
+                        let n = (end - start + 15) / 16 * 16
                         for xi in 0..<16 {
-                            GEMM.serial(m: cout, n: ld, k: cin, a: us.value + xi * cout * cin, lda: cin,
+                            GEMM.serial(m: cout, n: n, k: cin, a: us.value + xi * cout * cin, lda: cin,
                                         b: v + xi * vStride, ldb: ld, c: m + xi * mStride, ldc: ld)
                         }
-                        da3_wino23_output(m, ld, mStride, cout, count, bp, rs.value, ys.value, height, width, row, tile0)
+                        t = start
+                        while t < end {
+                            let row = t / tilesW, col = t % tilesW, count = min(end - t, tilesW - col)
+                            da3_wino23_output(m + (t - start), ld, mStride, cout, count, bp, rs.value, ys.value, height,
+                                              width, row, col)
+                            t += count
+                        }
                     }
                 }
                 if let b = biasBox.value { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }

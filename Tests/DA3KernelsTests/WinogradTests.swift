@@ -75,6 +75,13 @@ final class WinogradTests: XCTestCase {
         check(cin: 32, cout: 16, h: 37, w: 67, useBias: true, seed: 202)
     }
 
+    /// Many channels on narrow maps: chunks of a few tiles that span several tile rows and start mid-row.
+    func testChunksAcrossTileRows() {
+        check(cin: 256, cout: 16, h: 12, w: 7, useBias: true, seed: 400)
+        check(cin: 384, cout: 8, h: 9, w: 13, useBias: false, seed: 401)
+        check(cin: 200, cout: 24, h: 5, w: 1, useBias: true, seed: 402)
+    }
+
     /// ReLU on the input and a residual added to the output (also in place), as in the DPT residual conv unit:
     /// y = x + conv2(relu(conv1(relu(x)))).
     func testFusedReluAndResidual() {
