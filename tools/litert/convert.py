@@ -21,7 +21,8 @@ Modes
       G2 ConvTranspose2d(k=s, stride=s) as zero-stuff (nearest upsample x top-left mask) + Conv2d
          (the model card's rewrite 6; no TRANSPOSE_CONV);
       G3 both DualDPT UV position embeddings kept, precomputed with the official code and added
-         as constants (no sin/cos/BROADCAST_TO in the graph).
+         as constants (no sin/cos/BROADCAST_TO in the graph); --uv broadcast stores each as two
+         small tables (column-only and row-only halves, exact) added with broadcasting ADDs.
   --mode card    the model card's approximations: G2, align_corners=False bilinear resizes
          (RESIZE_BILINEAR, half-pixel centres) and the second UV embedding (after the final
          upsample) switched off; the per-level UV embeddings stay.
@@ -206,7 +207,9 @@ class ConstUVEmbed(nn.Module):
         return x + self.pe
 
 
-def build_model(net, H: int, W: int, mode: str):
+def build_model(net, H: int, W: int, mode: str, uv: str = "const", *,
+                card_resize: bool = True, card_uv_off: bool = True):
+    """`card_resize` / `card_uv_off` (card mode only) switch its two approximations separately."""
     import exportable as ex
     import depth_anything_3.model.dpt as dpt_mod
     model = ex.DepthOnlyDA3(net, H, W, convt="native", uv_mode="separable").eval()
@@ -214,13 +217,13 @@ def build_model(net, H: int, W: int, mode: str):
         model.resize_layers = nn.ModuleList(
             ZeroStuffConvTranspose(m) if isinstance(m, nn.ConvTranspose2d) else m
             for m in model.resize_layers)
-    if mode != "unclean":
+    if mode != "unclean" and uv == "const":
         model.pe_stage = nn.ModuleList(ConstUVEmbed(m) for m in model.pe_stage)
         model.pe_final = ConstUVEmbed(model.pe_final)
-    interp = make_interpolate(mode)
+    interp = make_interpolate("exact" if (mode == "card" and not card_resize) else mode)
     dpt_mod.custom_interpolate = interp  # FeatureFusionBlock.forward looks it up in its module
 
-    final_pe = mode != "card"
+    final_pe = not (mode == "card" and card_uv_off)
 
     def head(self, feats):
         B = feats[0].shape[0]
@@ -309,6 +312,11 @@ def main() -> None:
     ap.add_argument("--mode", choices=("exact", "card", "unclean"), default="exact")
     ap.add_argument("--dtype", choices=("fp32", "fp16"), default="fp32", help="weight storage")
     ap.add_argument("--output", required=True, help=".tflite path")
+    ap.add_argument("--uv", choices=("const", "broadcast"), default="const",
+                    help="UV embeddings as full (1, C, h, w) constants added (default; the final one holds "
+                         "32 x H x W floats for DA3-Small, 58 MB at 896x504, kept FP32 by --dtype fp16), or as two "
+                         "small tables added by broadcasting to the channel halves (exact, much smaller; "
+                         "relies on the GPU delegate's broadcast ADD)")
     ap.add_argument("--src", default=os.environ.get("DA3_SRC"), help="folder holding depth_anything_3")
     ap.add_argument("--verify", action="store_true", help="compare with the official FP32 model")
     ap.add_argument("--save-depth", action="store_true", help="with --verify: write <output>.depth.npy and .official.npy")
@@ -320,13 +328,14 @@ def main() -> None:
 
     t0 = time.perf_counter()
     net, name = load_official(a.ckpt, a.src)
-    model = build_model(net, H, W, a.mode)
     x = synthetic_input(H, W)
     xt = torch.from_numpy(x)
+    # the official reference first: build_model patches the FeatureFusionBlock interpolation
+    ref = official_depth(net, x) if (a.verify or a.check_twin) else None
+    model = build_model(net, H, W, a.mode, a.uv)
     if a.check_twin:
         with torch.inference_mode():
             twin = model(xt)[0, 0].numpy()
-        ref = official_depth(net, x)
         print(f"torch twin vs official: corr {corr(twin, ref):.9f} max rel err "
               f"{float(np.max(np.abs(twin - ref) / np.abs(ref))):.3g}")
 
@@ -347,7 +356,6 @@ def main() -> None:
 
     if a.verify:
         got = run_tflite(a.output, x, a.threads)[0, 0]
-        ref = official_depth(net, x)
         c = corr(got, ref)
         mre = float(np.max(np.abs(got - ref) / np.abs(ref)))
         print(f"verify vs official FP32 ({name}, synthetic image {H}x{W}): corr {c:.9f} "
