@@ -9,11 +9,9 @@ struct FeatureFusionBlock {
     struct ResidualConvUnit {
         let conv1: ConvWeights, conv2: ConvWeights
 
-        /// x + conv2(relu(conv1(relu(x)))).
+        /// x + conv2(relu(conv1(relu(x)))), with the ReLUs and the residual fused into the convolutions.
         func callAsFunction(_ x: Tensor) -> Tensor {
-            var y = conv2(conv1(x.relu()).relu())
-            y.add(x)
-            return y
+            conv2(conv1(x, reluInput: true), reluInput: true, residual: x)
         }
     }
 

@@ -78,6 +78,8 @@ struct ConvWeights {
     let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     let weight: [Float]
     let bias: [Float]?
+    /// Winograd F(2x2,3x3) form of 3x3 stride-1 pad-1 weights, transformed once at load.
+    let winograd: Winograd3x3?
 
     init(_ loader: WeightLoader, _ key: String, in inChannels: Int, out outChannels: Int, kernel: Int,
          stride: Int = 1, padding: Int = 0, bias hasBias: Bool = true) throws {
@@ -88,6 +90,8 @@ struct ConvWeights {
         self.padding = padding
         weight = try loader.tensor(key + ".weight", [outChannels, inChannels, kernel, kernel])
         bias = hasBias ? try loader.tensor(key + ".bias", [outChannels]) : nil
+        let winogradShape = kernel == 3 && stride == 1 && padding == 1
+        winograd = winogradShape ? Winograd3x3(weight: weight, bias: bias, inChannels: inChannels, outChannels: outChannels) : nil
     }
 
     func outputSize(height: Int, width: Int) -> (Int, Int) {
@@ -95,30 +99,50 @@ struct ConvWeights {
          Conv2D.outputSize(width, kernel: kernel, stride: stride, padding: padding))
     }
 
-    /// Applies the convolution to a (inChannels, height, width) map.
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    /// conv(x), or conv(relu(x)) with `reluInput`, plus `residual` when given (same shape as the
+    /// output), on a (inChannels, height, width) map.
+    func callAsFunction(_ x: Tensor, reluInput: Bool = false, residual: Tensor? = nil) -> Tensor {
         precondition(x.shape.count == 3 && x.shape[0] == inChannels)
         let (h, w) = (x.shape[1], x.shape[2])
         let (oh, ow) = outputSize(height: h, width: w)
         var y = Tensor(zeros: [outChannels, oh, ow])
-        x.data.withUnsafeBufferPointer { xp in
-            weight.withUnsafeBufferPointer { wp in
+        if let winograd, winograd.preferred(height: h, width: w) {
+            x.data.withUnsafeBufferPointer { xp in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    if let bias {
-                        bias.withUnsafeBufferPointer { bp in
-                            Conv2D.forward(xp.baseAddress!, channels: inChannels, height: h, width: w, weight: wp.baseAddress!,
-                                           bias: bp.baseAddress!, outChannels: outChannels, kernel: kernel, stride: stride,
-                                           padding: padding, into: yp.baseAddress!)
+                    if let residual {
+                        residual.data.withUnsafeBufferPointer { rp in
+                            winograd.forward(xp.baseAddress!, height: h, width: w, into: yp.baseAddress!,
+                                             reluInput: reluInput, residual: rp.baseAddress!)
                         }
                     } else {
+                        winograd.forward(xp.baseAddress!, height: h, width: w, into: yp.baseAddress!, reluInput: reluInput)
+                    }
+                }
+            }
+            return y
+        }
+        let input = reluInput ? x.relu() : x
+        input.data.withUnsafeBufferPointer { xp in
+            weight.withUnsafeBufferPointer { wp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    bias.withOptionalPointer { bp in
                         Conv2D.forward(xp.baseAddress!, channels: inChannels, height: h, width: w, weight: wp.baseAddress!,
-                                       bias: nil, outChannels: outChannels, kernel: kernel, stride: stride,
+                                       bias: bp, outChannels: outChannels, kernel: kernel, stride: stride,
                                        padding: padding, into: yp.baseAddress!)
                     }
                 }
             }
         }
+        if let residual { y.add(residual) }
         return y
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with the array's base address, or nil.
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let array = self else { return body(nil) }
+        return array.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }
 
