@@ -33,6 +33,8 @@ public final class LiteRTCompiledModel: @unchecked Sendable {
     public let path: String
     /// The accelerator it was compiled for.
     public let accelerator: LiteRTAccelerator
+    /// CPU threads requested from XNNPACK.
+    public let threads: Int
     /// The signature's inputs and outputs, in order.
     public let inputs: [LiteRTTensorInfo], outputs: [LiteRTTensorInfo]
     /// The `libLiteRt.so` in use.
@@ -46,9 +48,10 @@ public final class LiteRTCompiledModel: @unchecked Sendable {
     private var outputBuffers: [OpaquePointer?] = []
     private let lock = NSLock()
 
-    /// Loads and compiles `path` for `accelerator`.
+    /// Loads and compiles `path` for `accelerator`; `threads` (default: the active processor count)
+    /// goes to the CPU accelerator as XNNPACK's `num_threads` (LiteRT's own default is 1).
     /// - Throws: ``LiteRTError`` (library absent, model unreadable or unsupported, accelerator unavailable).
-    public init(path: String, accelerator: LiteRTAccelerator = .cpu) throws {
+    public init(path: String, accelerator: LiteRTAccelerator = .cpu, threads: Int? = nil) throws {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw LiteRTError.unsupportedModel("\(path): no such readable file")
         }
@@ -56,6 +59,7 @@ public final class LiteRTCompiledModel: @unchecked Sendable {
         self.lib = lib
         self.path = path
         self.accelerator = accelerator
+        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
 
         if accelerator == .gpu { lib.preloadGPUAccelerator() }
         var e: OpaquePointer?
@@ -80,6 +84,14 @@ public final class LiteRTCompiledModel: @unchecked Sendable {
         var c: OpaquePointer?
         var status = lib.createOptions(&o)
         if status == 0 { status = lib.setOptionsHardwareAccelerators(o, accelerator.bits) }
+        if status == 0 {
+            // CPU options: LiteRT's opaque options with identifier "xnnpack" and a TOML payload
+            // (what LrtCreateCpuOptions/LrtSetCpuOptionsNumThread produce); owned by `o` once added.
+            let payload = UnsafeMutableRawPointer(strdup("num_threads = \(self.threads)\n"))
+            var opaque: OpaquePointer?
+            status = lib.createOpaqueOptions(LiteRTCompiledModel.cpuOptionsIdentifier, payload, { free($0) }, &opaque)
+            if status == 0 { status = lib.addOpaqueOptions(o, opaque) } else { free(payload) }
+        }
         if status == 0 { status = lib.createCompiledModel(env, model, o, &c) }
         if o != nil { lib.destroyOptions(o) }
         guard status == 0, let compiled = c else {
@@ -112,6 +124,9 @@ public final class LiteRTCompiledModel: @unchecked Sendable {
         lib.destroyModel(model)
         lib.destroyEnvironment(env)
     }
+
+    /// Identifier of XNNPACK's opaque options ("xnnpack"), kept alive for the process.
+    nonisolated(unsafe) private static let cpuOptionsIdentifier: UnsafePointer<CChar> = UnsafePointer(strdup("xnnpack")!)
 
     /// `LiteRtRankedTensorType` (litert_model_types.h / litert_layout.h; 72 bytes on 64-bit):
     /// element_type (int32) at 0, LiteRtLayout at 4 = {rank:7, has_strides:1 bit-fields in one

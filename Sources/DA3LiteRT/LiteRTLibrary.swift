@@ -83,6 +83,10 @@ final class LiteRTLibrary: @unchecked Sendable {
     let createOptions: @convention(c) (HandleOut) -> Int32
     let destroyOptions: @convention(c) (Handle?) -> Void
     let setOptionsHardwareAccelerators: @convention(c) (Handle?, Int32) -> Int32
+    let addOpaqueOptions: @convention(c) (Handle?, Handle?) -> Int32
+    // litert_opaque_options.h
+    let createOpaqueOptions: @convention(c) (UnsafePointer<CChar>, UnsafeMutableRawPointer?,
+                                             (@convention(c) (UnsafeMutableRawPointer?) -> Void)?, HandleOut) -> Int32
     // litert_compiled_model.h
     let createCompiledModel: @convention(c) (Handle?, Handle?, Handle?, HandleOut) -> Int32
     let destroyCompiledModel: @convention(c) (Handle?) -> Void
@@ -119,6 +123,8 @@ final class LiteRTLibrary: @unchecked Sendable {
         createOptions = try sym("LiteRtCreateOptions")
         destroyOptions = try sym("LiteRtDestroyOptions")
         setOptionsHardwareAccelerators = try sym("LiteRtSetOptionsHardwareAccelerators")
+        addOpaqueOptions = try sym("LiteRtAddOpaqueOptions")
+        createOpaqueOptions = try sym("LiteRtCreateOpaqueOptions")
         createCompiledModel = try sym("LiteRtCreateCompiledModel")
         destroyCompiledModel = try sym("LiteRtDestroyCompiledModel")
         getInputBufferRequirements = try sym("LiteRtGetCompiledModelInputBufferRequirements")

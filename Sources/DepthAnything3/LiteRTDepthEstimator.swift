@@ -24,10 +24,11 @@ public final class LiteRTDepthEstimator: Sendable {
     /// The model's fixed input size.
     public let width: Int, height: Int
 
-    /// Loads `modelPath` (a `.tflite`) and compiles it for `accelerator`.
+    /// Loads `modelPath` (a `.tflite`) and compiles it for `accelerator` (`threads`: CPU threads,
+    /// default all active processors).
     /// - Throws: ``LiteRTError`` (runtime absent, unsupported model, accelerator unavailable).
-    public init(modelPath: String, accelerator: LiteRTAccelerator = .cpu) throws {
-        let m = try LiteRTCompiledModel(path: modelPath, accelerator: accelerator)
+    public init(modelPath: String, accelerator: LiteRTAccelerator = .cpu, threads: Int? = nil) throws {
+        let m = try LiteRTCompiledModel(path: modelPath, accelerator: accelerator, threads: threads)
         guard m.inputs.count == 1, m.inputs[0].shape.count == 4, m.inputs[0].shape[0] == 1, m.inputs[0].shape[1] == 3 else {
             throw LiteRTError.unsupportedModel("expected one input of shape (1, 3, H, W), got \(m.inputs.map(\.shape))")
         }
