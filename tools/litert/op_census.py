@@ -56,10 +56,7 @@ def load_schema():
     try:
         from ai_edge_litert import schema_py_generated as s
     except ImportError:  # pragma: no cover
-        try:
-            import tflite as s  # the PyPI `tflite` package has the same generated classes
-        except ImportError:
-            raise SystemExit("needs `pip install ai-edge-litert` (or `pip install tflite`) for the schema")
+        raise SystemExit("needs `pip install ai-edge-litert` (its schema_py_generated module and flatbuffers)")
     return s
 
 
