@@ -44,6 +44,8 @@ enum GEMMPeak {
 struct PeerResults {
     /// "HxW" → runtime name → median seconds.
     let sizes: [String: [String: Double]]
+    /// The harness's practical FP32 GEMM peak on the same machine.
+    let gemmPeak: Double?
 
     init(path: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -61,5 +63,6 @@ struct PeerResults {
             }
         }
         self.sizes = parsed
+        gemmPeak = root["gemm_peak_gflops"] as? Double
     }
 }

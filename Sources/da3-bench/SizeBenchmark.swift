@@ -22,8 +22,8 @@ struct SizeBenchmark {
 
     /// Network stages: each observer mark closes the time since the previous mark.
     static func stage(of mark: String) -> String {
-        if mark.hasPrefix("head.") { return "head" }
-        if mark == "depth" || mark == "depth_conf" { return "activation" }
+        // "depth" closes the head's fused output stage (upsampling, output_conv2, activations).
+        if mark.hasPrefix("head.") || mark == "depth" || mark == "depth_conf" { return "head" }
         if mark == "pose_enc" { return "camera" }
         return "backbone"
     }
@@ -43,7 +43,7 @@ struct SizeBenchmark {
             let out = network.forward(input, height: height, width: width, observer: { mark, _ in
                 times[Self.stage(of: mark), default: 0] += clock.lap()
             }, captureFullResolution: false)
-            let forwardTime = ["backbone", "head", "activation", "camera"].reduce(0) { $0 + (times[$1] ?? 0) }
+            let forwardTime = ["backbone", "head", "camera"].reduce(0) { $0 + (times[$1] ?? 0) }
             _ = clock.lap()
             _ = OutputWriters.npy(out.depth, shape: [height, width])
             times["postprocess"] = clock.lap()
@@ -51,7 +51,7 @@ struct SizeBenchmark {
             forward.append(forwardTime)
             for (k, v) in times { stages[k, default: []].append(v) }
         }
-        let order = ["preprocess", "backbone", "head", "activation", "camera", "postprocess"]
+        let order = ["preprocess", "backbone", "head", "camera", "postprocess"]
         return Result(forwardMedian: median(forward), forwardMin: forward.min() ?? 0,
                       stageMedians: stages.mapValues(median), stageOrder: order)
     }
