@@ -16,8 +16,9 @@ Modes
   --mode exact   every rewrite is exact in real arithmetic:
       G1 bilinear align_corners=True resizes (the four FeatureFusionBlock upsamples and the
          final upsample to H x W) as two fixed interpolation matrices (the official
-         align_corners=True weights, built once per shape), applied with MatMul on the width axis
-         and, after a 4-D TRANSPOSE, on the height axis (no RESIZE_BILINEAR, no GATHER);
+         align_corners=True weights, built once per shape), each applied as a 1x1 CONV_2D whose
+         channels are the resized axis (width pass, then the height pass between 4-D TRANSPOSEs;
+         no RESIZE_BILINEAR, no GATHER, no 4-D FULLY_CONNECTED);
       G2 ConvTranspose2d(k=s, stride=s) as zero-stuff (nearest upsample x top-left mask) + Conv2d
          (the model card's rewrite 6; no TRANSPOSE_CONV);
       G3 both DualDPT UV position embeddings kept, precomputed with the official code and added
@@ -136,13 +137,19 @@ def matrix_resize(x: torch.Tensor, size, align_corners: bool = True) -> torch.Te
     H, W = int(size[0]), int(size[1])
     Ry = torch.from_numpy(np.ascontiguousarray(bilinear_matrix(h, H, align_corners).T))  # (h, H)
     Rx = torch.from_numpy(np.ascontiguousarray(bilinear_matrix(w, W, align_corners).T))  # (w, W)
+    def along_last(t, R):
+        # (B, C, a, b) @ R (b, n) as a 1x1 CONV_2D with b input and n output channels on the
+        # (B, b, C, a) permutation, which in TFLite's NHWC is t itself (no 4-D FULLY_CONNECTED)
+        w = R.t().contiguous()[:, :, None, None]                 # (n, b, 1, 1)
+        return F.conv2d(t.permute(0, 3, 1, 2), w).permute(0, 2, 3, 1)
+
     # cheaper order first (MACs: width pass h*w*W, height pass W*h*H; or the other way round)
     if h * w * W + W * h * H <= w * h * H + H * w * W:
-        y = torch.matmul(x, Rx)                                  # (B, C, h, W)
-        y = torch.matmul(y.transpose(2, 3), Ry).transpose(2, 3)  # (B, C, H, W)
+        y = along_last(x, Rx)                                    # (B, C, h, W)
+        y = along_last(y.transpose(2, 3), Ry).transpose(2, 3)    # (B, C, H, W)
     else:
-        y = torch.matmul(x.transpose(2, 3), Ry).transpose(2, 3)  # (B, C, H, w)
-        y = torch.matmul(y, Rx)
+        y = along_last(x.transpose(2, 3), Ry).transpose(2, 3)    # (B, C, H, w)
+        y = along_last(y, Rx)
     return y
 
 

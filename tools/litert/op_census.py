@@ -11,6 +11,8 @@ A model FAILS when it has
   * an operator the DA3-Small LiteRT GPU model card had to remove: GATHER_ND, TRANSPOSE_CONV,
     BROADCAST_TO, SELECT_V2 (card rewrites 5, 6, 8, 9);
   * any tensor of rank > 4 (card rewrite 3; the GPU delegate works on BHWC tensors);
+  * a FULLY_CONNECTED whose input has rank > 3 (card rewrite 4: FULLY_CONNECTED layouts other
+    than the (1, N, C) token layout were mis-laid out on its GPU delegate);
   * RESIZE_BILINEAR with align_corners=True (card rewrite 7: "GPU bans align_corners=True");
   * an operator whose inputs are all constants (card rewrite 5: the device saw a
     RESIZE_BILINEAR "with 0 runtime inputs"; constant subgraphs must be folded);
@@ -127,6 +129,9 @@ def census(path: str) -> dict:
                     o.Init(bo.Bytes, bo.Pos)
                     if o.AlignCorners():
                         problems.append(f"{where}: align_corners=True (card rewrite 7)")
+            if name == "FULLY_CONNECTED" and ins and sg.Tensors(ins[0]).ShapeLength() > 3:
+                problems.append(f"{where}: input of rank {sg.Tensors(ins[0]).ShapeLength()} (card rewrite 4: "
+                                f"the GPU delegate lays out only (1, N, C) token inputs reliably)")
             if ins and all(is_const(t) for t in ins) and name not in ("DEQUANTIZE",):
                 problems.append(f"{where}: all {len(ins)} inputs are constants (fold it)")
 
