@@ -63,11 +63,11 @@ struct LayerNormWeights {
 
     /// Normalizes `rows` rows (strides in elements; in-place allowed).
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, inStride: Int? = nil,
-                        into y: UnsafeMutablePointer<Float>, outStride: Int? = nil) {
+                        into y: UnsafeMutablePointer<Float>, outStride: Int? = nil, parallel: Bool = true) {
         weight.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 LayerNorm.forward(x, rows: rows, width: width, inStride: inStride, weight: w.baseAddress!,
-                                  bias: b.baseAddress!, eps: eps, into: y, outStride: outStride)
+                                  bias: b.baseAddress!, eps: eps, into: y, outStride: outStride, parallel: parallel)
             }
         }
     }

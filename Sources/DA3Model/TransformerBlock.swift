@@ -65,25 +65,24 @@ struct TransformerBlock {
         }
     }
 
-    /// q/k LayerNorm per head, then RoPE, in place inside the fused qkv buffer.
+    /// q/k LayerNorm per head, then RoPE, in place inside the fused qkv buffer: one parallel pass
+    /// over the tokens (a token's heads are adjacent, so each norm is one call over `heads` rows).
     private func prepareQK(_ qkv: UnsafeMutablePointer<Float>, tokens: Int, positions: [(Int, Int)], rope: RoPE2D) {
+        guard qNorm != nil || usesRoPE else { return }
         let stride = 3 * dim
-        if let qNorm, let kNorm {
-            for h in 0..<heads {
-                let q = qkv + h * headDim, k = qkv + dim + h * headDim
-                qNorm(q, rows: tokens, inStride: stride, into: q, outStride: stride)
-                kNorm(k, rows: tokens, inStride: stride, into: k, outStride: stride)
-            }
-        }
-        guard usesRoPE else { return }
         let qs = UncheckedBox(qkv)
-        Parallel.forEachChunk(tokens, costPerItem: 2 * dim * 4) { range in
+        Parallel.forEachChunk(tokens, costPerItem: 2 * dim * 8) { range in
             for t in range {
+                let q = qs.value + t * stride, k = q + dim
+                if let qNorm, let kNorm {
+                    qNorm(q, rows: heads, inStride: headDim, into: q, outStride: headDim, parallel: false)
+                    kNorm(k, rows: heads, inStride: headDim, into: k, outStride: headDim, parallel: false)
+                }
+                guard usesRoPE else { continue }
                 let (py, px) = positions[t]
-                let row = qs.value + t * stride
                 for h in 0..<heads {
-                    rope.apply(row + h * headDim, posY: py, posX: px)
-                    rope.apply(row + dim + h * headDim, posY: py, posX: px)
+                    rope.apply(q + h * headDim, posY: py, posX: px)
+                    rope.apply(k + h * headDim, posY: py, posX: px)
                 }
             }
         }
