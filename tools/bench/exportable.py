@@ -299,6 +299,11 @@ class DepthOnlyDA3(nn.Module):
         c_last = head.scratch.output_conv1.out_channels
         self.pe_final = UVPosEmbed(head, c_last, self.ph * ps, self.pw * ps, W, H, uv_mode)
         self.use_pe = head.pos_embed
+        # Hooks for converters (tools/litert): the final resize, whether the second UV embedding is
+        # added, and whether special tokens are expanded to the batch (B = 1 needs no expand).
+        self.final_interpolate = lambda t, size: F.interpolate(t, size=size, mode="bilinear", align_corners=True)
+        self.final_pe = True
+        self.expand_tokens = True
         self.activation = head.activation
         assert head.down_ratio == 1 and self.activation == "exp"
 
@@ -307,15 +312,18 @@ class DepthOnlyDA3(nn.Module):
             return None
         return tuple(getattr(self, f"rope_{kind}_{t}") for t in ("cos_y", "sin_y", "cos_x", "sin_x"))
 
+    def special(self, token, batch):
+        return token.expand(batch, -1, -1) if self.expand_tokens else token
+
     def backbone(self, img):
         x = self.patch_embed(img)  # (1, N, C)
-        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
+        x = torch.cat((self.special(self.cls_token, x.shape[0]), x), dim=1)
         x = x + self.pos_embed
         outs = []
         local_x = x
         for i, blk in enumerate(self.blocks):
             if self.alt_start != -1 and i == self.alt_start:
-                x = torch.cat((self.camera_token.expand(x.shape[0], -1, -1), x[:, 1:]), dim=1)  # R5
+                x = torch.cat((self.special(self.camera_token, x.shape[0]), x[:, 1:]), dim=1)  # R5
             use_rope = self.has_rope and i >= self.rope_start
             if self.alt_start != -1 and i >= self.alt_start and i % 2 == 1:
                 x = blk(x, self.rope("g") if use_rope else None)
@@ -345,9 +353,8 @@ class DepthOnlyDA3(nn.Module):
         out = s.refinenet2(out, l2, size=l1.shape[2:])
         out = s.refinenet1(out, l1)
         out = s.output_conv1(out)
-        out = F.interpolate(out, size=(ph * self.patch_size, pw * self.patch_size), mode="bilinear",
-                            align_corners=True)
-        if self.use_pe:
+        out = self.final_interpolate(out, (ph * self.patch_size, pw * self.patch_size))
+        if self.use_pe and self.final_pe:
             out = self.pe_final(out)
         logits = s.output_conv2(out)
         return torch.exp(logits[:, :1])

@@ -230,57 +230,9 @@ def build_model(net, H: int, W: int, mode: str, uv: str = "const", *,
     interp = make_interpolate("exact" if (mode == "card" and not card_resize) else mode)
     dpt_mod.custom_interpolate = interp  # FeatureFusionBlock.forward looks it up in its module
 
-    final_pe = not (mode == "card" and card_uv_off)
-
-    def head(self, feats):
-        B = feats[0].shape[0]
-        ph, pw = self.ph, self.pw
-        rs = []
-        for i, f in enumerate(feats):
-            x = self.head_norm(f)
-            x = x.permute(0, 2, 1).reshape(B, x.shape[-1], ph, pw)
-            x = self.projects[i](x)
-            if self.use_pe:
-                x = self.pe_stage[i](x)
-            x = self.resize_layers[i](x)
-            rs.append(x)
-        s = self.scratch
-        l1, l2, l3, l4 = s.layer1_rn(rs[0]), s.layer2_rn(rs[1]), s.layer3_rn(rs[2]), s.layer4_rn(rs[3])
-        out = s.refinenet4(l4, size=l3.shape[2:])
-        out = s.refinenet3(out, l3, size=l2.shape[2:])
-        out = s.refinenet2(out, l2, size=l1.shape[2:])
-        out = s.refinenet1(out, l1)
-        out = s.output_conv1(out)
-        out = interp(out, size=(ph * self.patch_size, pw * self.patch_size))
-        if self.use_pe and final_pe:
-            out = self.pe_final(out)
-        logits = s.output_conv2(out)
-        return torch.exp(logits[:, :1])
-
-    def backbone(self, img):
-        # exportable.DepthOnlyDA3.backbone without the batch `expand` of the tokens (B = 1;
-        # expand becomes BROADCAST_TO)
-        x = self.patch_embed(img)
-        x = torch.cat((self.cls_token, x), dim=1)
-        x = x + self.pos_embed
-        outs = []
-        local_x = x
-        for i, blk in enumerate(self.blocks):
-            if self.alt_start != -1 and i == self.alt_start:
-                x = torch.cat((self.camera_token, x[:, 1:]), dim=1)
-            use_rope = self.has_rope and i >= self.rope_start
-            if self.alt_start != -1 and i >= self.alt_start and i % 2 == 1:
-                x = blk(x, self.rope("g") if use_rope else None)
-            else:
-                x = blk(x, self.rope("l") if use_rope else None)
-                local_x = x
-            if i in self.out_layers:
-                outs.append(torch.cat((local_x, self.norm(x)), dim=-1)[:, 1:])
-        return outs
-
-    import types
-    model.head = types.MethodType(head, model)
-    model.backbone = types.MethodType(backbone, model)
+    model.final_interpolate = lambda t, size: interp(t, size=size)
+    model.final_pe = not (mode == "card" and card_uv_off)
+    model.expand_tokens = False  # B = 1: expand would become BROADCAST_TO
     return model
 
 
