@@ -14,10 +14,13 @@ struct CLIRunner {
         Bundle.main.executableURL!.deletingLastPathComponent().appendingPathComponent("da3")
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `da3` with `environment` added to (and overriding) the test process's environment.
+    static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
