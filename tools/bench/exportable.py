@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -111,7 +112,9 @@ class UVPosEmbed(nn.Module):
 
 
 class ZeroStuffConvTranspose(nn.Module):
-    """ConvTranspose2d(k=s, stride=s, padding 0) as zero-stuff + Conv2d (R7 "zero_stuff")."""
+    """ConvTranspose2d(k=s, stride=s, padding 0) as zero-stuff + Conv2d (R7 "zero_stuff", the card's
+    rewrite 6): nearest upsample x a constant top-left mask (built in numpy, so no SELECT_V2 /
+    BROADCAST_TO / >4-D tensors appear), pad (s-1) before, Conv2d with the flipped, transposed weight."""
 
     def __init__(self, ct: nn.ConvTranspose2d):
         super().__init__()
@@ -127,12 +130,11 @@ class ZeroStuffConvTranspose(nn.Module):
 
     def forward(self, x):
         s = self.s
-        B, C, h, w = x.shape
+        _, _, h, w = x.shape
         up = F.interpolate(x, scale_factor=s, mode="nearest")
-        mask = torch.zeros(1, 1, s, s, dtype=x.dtype)
-        mask[..., 0, 0] = 1
-        mask = mask.repeat(1, 1, h, w)
-        z = up * mask
+        m = np.zeros((1, 1, h * s, w * s), dtype=np.float32)
+        m[..., ::s, ::s] = 1
+        z = up * torch.from_numpy(m)
         # output pixel o = sum over taps: with flipped kernel, pad (s-1) before and 0 after
         z = F.pad(z, (s - 1, 0, s - 1, 0))
         return self.conv(z)

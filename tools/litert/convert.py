@@ -153,34 +153,6 @@ def matrix_resize(x: torch.Tensor, size, align_corners: bool = True) -> torch.Te
     return y
 
 
-class ZeroStuffConvTranspose(nn.Module):
-    """ConvTranspose2d(k=s, stride=s, padding 0) as zero-stuff + Conv2d (G2, the card's rewrite 6):
-    nearest upsample x a constant top-left mask (built in numpy: no SELECT_V2 / BROADCAST_TO /
-    >4-D tensors), pad (s-1) before, Conv2d with the flipped, transposed weight."""
-
-    def __init__(self, ct: nn.ConvTranspose2d):
-        super().__init__()
-        s = ct.stride[0]
-        assert ct.kernel_size == (s, s) and ct.stride == (s, s) and ct.padding == (0, 0)
-        self.s = s
-        w = ct.weight.detach().flip(-1, -2).transpose(0, 1).contiguous()  # (out, in, k, k)
-        self.conv = nn.Conv2d(w.shape[1], w.shape[0], s, 1, padding=0, bias=ct.bias is not None)
-        with torch.no_grad():
-            self.conv.weight.copy_(w)
-            if ct.bias is not None:
-                self.conv.bias.copy_(ct.bias.detach())
-
-    def forward(self, x):
-        s = self.s
-        _, _, h, w = x.shape
-        up = F.interpolate(x, scale_factor=s, mode="nearest")
-        m = np.zeros((1, 1, h * s, w * s), dtype=np.float32)
-        m[..., ::s, ::s] = 1
-        z = up * torch.from_numpy(m)
-        z = F.pad(z, (s - 1, 0, s - 1, 0))
-        return self.conv(z)
-
-
 def make_interpolate(mode: str):
     """Replacement for depth_anything_3's custom_interpolate (FeatureFusionBlock upsampling)."""
     def interp(x, size=None, scale_factor=None, mode_=None, align_corners=True, **kw):
@@ -222,7 +194,7 @@ def build_model(net, H: int, W: int, mode: str, uv: str = "const", *,
     model = ex.DepthOnlyDA3(net, H, W, convt="native", uv_mode="separable").eval()
     if mode != "unclean":
         model.resize_layers = nn.ModuleList(
-            ZeroStuffConvTranspose(m) if isinstance(m, nn.ConvTranspose2d) else m
+            ex.ZeroStuffConvTranspose(m) if isinstance(m, nn.ConvTranspose2d) else m
             for m in model.resize_layers)
     if mode != "unclean" and uv == "const":
         model.pe_stage = nn.ModuleList(ConstUVEmbed(m) for m in model.pe_stage)
