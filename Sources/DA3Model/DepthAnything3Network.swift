@@ -79,11 +79,11 @@ public final class DepthAnything3Network: @unchecked Sendable {
         precondition(image.count == 3 * height * width)
         let plan = self.plan(height: height, width: width)
         var scratch = takeScratch()
-        let features = backbone.forward(image, plan: plan, scratch: &scratch, observer: observer)
+        var features = backbone.forward(image, plan: plan, scratch: &scratch, observer: observer)
         returnScratch(scratch)
-        let (depth, confidence) = head.forward(features.features, plan: plan, observer: observer,
-                                               captureFullResolution: captureFullResolution)
         let pose = camera.poseEncoding(cameraToken: features.cameraToken)
+        let (depth, confidence) = head.forward(&features.features, plan: plan, observer: observer,
+                                               captureFullResolution: captureFullResolution)
         let intrinsics = CameraDecoder.intrinsics(poseEncoding: pose, width: width, height: height)
         observer?("depth", Tensor(shape: [height, width], data: depth))
         observer?("depth_conf", Tensor(shape: [height, width], data: confidence))

@@ -41,13 +41,15 @@ struct DualDPTHead {
     }
 
     /// Returns depth (exp of the first logit) and confidence (exp + 1 of the second), H x W.
-    func forward(_ features: [Tensor], plan: ShapePlan, observer: StageObserver?,
+    /// Each backbone feature is released once projected (28 MB at 896 x 504 for DA3-Small).
+    func forward(_ features: inout [Tensor], plan: ShapePlan, observer: StageObserver?,
                  captureFullResolution: Bool) -> (depth: [Float], confidence: [Float]) {
         let (gh, gw) = (plan.gridHeight, plan.gridWidth)
         let n = gh * gw
         var levels: [Tensor] = []
         for k in 0..<4 {
             let feat = features[k]
+            features[k] = Tensor(zeros: [0])
             let dimIn = feat.shape[1]
             var normed = [Float](repeating: 0, count: n * dimIn)
             feat.data.withUnsafeBufferPointer { fp in
