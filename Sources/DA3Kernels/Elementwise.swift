@@ -42,12 +42,4 @@ public enum Elementwise {
             }
         }
     }
-
-    /// y += x * scale, with `scale` broadcast per channel over rows of `width` (LayerScale).
-    public static func addScaledRows(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, rows: Int, width: Int, into y: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let xr = x + r * width, yr = y + r * width
-            for i in 0..<width { yr[i] += xr[i] * scale[i] }
-        }
-    }
 }

@@ -44,21 +44,16 @@ final class PointwiseTests: XCTestCase {
         x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { Elementwise.add(xp.baseAddress!, into: $0.baseAddress!, count: n) } }
         assertClose(y, addRef, "add")
 
-        let rows = 13, width = 77
-        let a = rng.floats(rows * width), scale = rng.floats(width)
-        var z = rng.floats(rows * width)
-        var scaledRef = [Double](repeating: 0, count: rows * width)
-        for r in 0..<rows {
-            for i in 0..<width { scaledRef[r * width + i] = Double(z[r * width + i]) + Double(a[r * width + i]) * Double(scale[i]) }
-        }
-        a.withUnsafeBufferPointer { ap in
-            scale.withUnsafeBufferPointer { sp in
-                z.withUnsafeMutableBufferPointer {
-                    Elementwise.addScaledRows(ap.baseAddress!, scale: sp.baseAddress!, rows: rows, width: width, into: $0.baseAddress!)
-                }
+        let channels = 13, plane = 77
+        let bias = rng.floats(channels)
+        var z = rng.floats(channels * plane)
+        let biasRef = (0..<(channels * plane)).map { Double(z[$0]) + Double(bias[$0 / plane]) }
+        bias.withUnsafeBufferPointer { bp in
+            z.withUnsafeMutableBufferPointer {
+                Elementwise.addChannelBias(bp.baseAddress!, into: $0.baseAddress!, channels: channels, plane: plane)
             }
         }
-        assertClose(z, scaledRef, "addScaledRows")
+        assertClose(z, biasRef, "addChannelBias")
     }
 
     private func layerNormReference(_ x: [Float], rows: Int, width: Int, inStride: Int, weight: [Float], bias: [Float], eps: Float) -> [[Double]] {
