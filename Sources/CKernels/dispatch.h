@@ -6,6 +6,15 @@
 #define DA3_X86 1
 #define DA3_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")))
 #define DA3_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define DA3_TARGET_AVX512BF16 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx512bf16,fma,avx2")))
+
+/// Whether the CPU has AVX-512 with bfloat16 dot products (vdpbf16ps).
+static inline int da3_has_avx512bf16(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bf16");
+}
 
 enum da3_isa { DA3_ISA_UNKNOWN = 0, DA3_ISA_GENERIC, DA3_ISA_AVX2, DA3_ISA_AVX512 };
 

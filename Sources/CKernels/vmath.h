@@ -28,4 +28,12 @@ static inline float da3_expf(float x) {
     return p * scale;
 }
 
+// float -> bfloat16 bit pattern, round to nearest even (NaN stays NaN).
+static inline uint16_t da3_bf16_round(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
 #endif

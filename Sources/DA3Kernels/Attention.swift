@@ -14,18 +14,31 @@ public enum Attention {
 
     static func usesFastPath(headDim: Int) -> Bool { da3_attention_fast_path_available(headDim) != 0 }
 
-    /// Floats of scratch `forward` needs (score blocks per thread, packed K/V per head).
+    /// Whether `Precision.fast` attention (bfloat16 products) runs here.
+    public static func usesBF16Path(headDim: Int) -> Bool { da3_attention_bf16_available(headDim) != 0 }
+
+    /// Floats of scratch `forward` needs (score blocks per thread, packed K/V per head), enough
+    /// for either precision.
     public static func scratchCount(tokens: Int, heads: Int = 1, headDim: Int = 64) -> Int {
         let scores = Parallel.threadCount * blockRows * tokens
-        return usesFastPath(headDim: headDim) ? scores + heads * da3_attention_packed_count(tokens) : scores
+        var count = usesFastPath(headDim: headDim) ? scores + heads * da3_attention_packed_count(tokens) : scores
+        if usesBF16Path(headDim: headDim) {
+            count = max(count, Parallel.threadCount * da3_attention_bf16_scratch_words(tokens, blockRows)
+                        + heads * da3_attention_bf16_packed_words(tokens))
+        }
+        return count
     }
 
     /// qkv: (tokens, 3, heads, headDim) row-major; out: (tokens, heads*headDim).
     /// `scratch` must hold `scratchCount(tokens:heads:headDim:)` floats.
     public static func forward(
         qkv: UnsafePointer<Float>, tokens: Int, heads: Int, headDim: Int,
-        scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, precision: Precision = .exact, into out: UnsafeMutablePointer<Float>
     ) {
+        if precision == .fast && usesBF16Path(headDim: headDim) {
+            forwardBF16(qkv: qkv, tokens: tokens, heads: heads, scratch: scratch, into: out)
+            return
+        }
         _ = GEMM.configureBLAS
         let dim = heads * headDim
         let ld = 3 * dim
@@ -64,6 +77,43 @@ public enum Attention {
                     Softmax.serialRows(scores, rows: rows, width: tokens, ld: tokens)
                     GEMM.serial(m: rows, n: headDim, k: tokens, a: scores, lda: tokens, b: v, ldb: ld, c: o, ldc: dim)
                 }
+                item += workers
+            }
+        }
+    }
+
+    /// `Precision.fast`: K and V packed as bfloat16 pairs per head, then per (head, row block)
+    /// items on the bfloat16 micro-kernels (head dimension 64).
+    private static func forwardBF16(
+        qkv: UnsafePointer<Float>, tokens: Int, heads: Int,
+        scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
+    ) {
+        let headDim = 64, dim = heads * headDim, ld = 3 * dim
+        let scale = 1 / Float(headDim).squareRoot()
+        let blocks = (tokens + blockRows - 1) / blockRows
+        let items = heads * blocks
+        let threads = Parallel.threadCount
+        let words = UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: UInt32.self)
+        let perThread = da3_attention_bf16_scratch_words(tokens, blockRows)
+        let packedWords = da3_attention_bf16_packed_words(tokens)
+        let packed = words + threads * perThread
+        let pq = UncheckedBox(qkv), po = UncheckedBox(out), ps = UncheckedBox(words), pp = UncheckedBox(packed)
+        Parallel.forEachIndex(min(threads, heads)) { w in
+            var h = w
+            while h < heads {
+                da3_attention_bf16_pack(pq.value + dim + h * headDim, pq.value + 2 * dim + h * headDim, ld, tokens,
+                                        pp.value + h * packedWords)
+                h += min(threads, heads)
+            }
+        }
+        let workers = min(threads, items)
+        Parallel.forEachIndex(workers) { w in
+            var item = w
+            while item < items {
+                let h = item / blocks, b = item % blocks
+                let row0 = b * blockRows, rows = min(blockRows, tokens - row0)
+                da3_attention_bf16_block(pq.value + row0 * ld + h * headDim, ld, pp.value + h * packedWords, tokens,
+                                         rows, scale, ps.value + w * perThread, po.value + row0 * dim + h * headDim, dim)
                 item += workers
             }
         }

@@ -11,6 +11,14 @@ public enum Elementwise {
         }
     }
 
+    /// float -> bfloat16 bit patterns (round to nearest even), for `Precision.fast` products.
+    public static func toBF16(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<UInt16>, count: Int) {
+        let xs = UncheckedBox(x), ys = UncheckedBox(y)
+        Parallel.forEachChunk(count) { range in
+            da3_f32_to_bf16(xs.value + range.lowerBound, ys.value + range.lowerBound, range.count)
+        }
+    }
+
     /// ReLU in place.
     public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         relu(x, into: x, count: count)

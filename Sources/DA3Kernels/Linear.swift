@@ -1,14 +1,29 @@
 /// Fully connected layer on a row-major batch of vectors, as `torch.nn.Linear`:
 /// y (rows x out) = x (rows x in) * W^T + b, with W stored (out x in).
 public enum Linear {
+    /// y = x W^T + b, or y += x W^T + b with `accumulate` (a residual branch added in place).
+    /// Runs through oneDNN (`MatMul`), or BLAS when that is off or unavailable.
     public static func forward(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outFeatures: Int,
-        into y: UnsafeMutablePointer<Float>
+        accumulate: Bool = false, into y: UnsafeMutablePointer<Float>
     ) {
-        var beta: Float = 0
+        if MatMul.linear(x, rows: rows, inFeatures: inFeatures, weight: weight, bias: bias, outFeatures: outFeatures,
+                         options: accumulate ? .accumulate : [], into: y) {
+            return
+        }
+        var beta: Float = accumulate ? 1 : 0
         if let bias {
-            for r in 0..<rows { (y + r * outFeatures).update(from: bias, count: outFeatures) }
+            let ys = UncheckedBox(y), bs = UncheckedBox(bias)
+            Parallel.forEachChunk(rows, costPerItem: outFeatures) { range in
+                for r in range {
+                    if accumulate {
+                        Elementwise.add(bs.value, into: ys.value + r * outFeatures, count: outFeatures)
+                    } else {
+                        (ys.value + r * outFeatures).update(from: bs.value, count: outFeatures)
+                    }
+                }
+            }
             beta = 1
         }
         GEMM.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures,

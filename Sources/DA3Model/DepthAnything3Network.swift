@@ -16,11 +16,22 @@ public struct NetworkOutput: Sendable {
     public let intrinsics: Intrinsics
 }
 
+/// A precision the CPU cannot run.
+public enum PrecisionError: Error, CustomStringConvertible {
+    case fastUnavailable
+
+    public var description: String {
+        "fast precision needs a CPU with AVX512-BF16 (and head dimension 64); use the default exact precision"
+    }
+}
+
 /// The Depth Anything 3 network (`DepthAnything3Net` in `model/da3.py`) for monocular use:
 /// backbone, DualDPT main branch and camera decoder, weights loaded once and read-only after.
 public final class DepthAnything3Network: @unchecked Sendable {
     /// The dimensions in use.
     public let config: ModelConfig
+    /// Arithmetic of the backbone's products (`.exact` unless asked otherwise).
+    public let precision: Precision
     let backbone: VisionTransformer
     let head: DualDPTHead
     let camera: CameraDecoder
@@ -37,11 +48,17 @@ public final class DepthAnything3Network: @unchecked Sendable {
 
     /// Loads all weights from `source`, strictly: a missing tensor, a shape mismatch or a tensor
     /// outside the explicitly ignored parts (camera encoder, auxiliary ray head) throws, naming the key.
-    public init(config: ModelConfig, weights source: WeightSource, posEmbedTokens: Int? = nil) throws {
+    /// `precision: .fast` throws `PrecisionError` where the CPU lacks bfloat16 dot products.
+    public init(config: ModelConfig, weights source: WeightSource, posEmbedTokens: Int? = nil,
+                precision: Precision = .exact) throws {
         self.config = config
+        self.precision = precision
+        if precision == .fast && !(Precision.fastAvailable && config.headDim == 64) {
+            throw PrecisionError.fastUnavailable
+        }
         let loader = WeightLoader(source: source)
         let tokens = posEmbedTokens ?? (1 + 37 * 37)
-        backbone = try VisionTransformer(loader, config: config, posEmbedTokens: tokens)
+        backbone = try VisionTransformer(loader, config: config, posEmbedTokens: tokens, precision: precision)
         head = try DualDPTHead(loader, config: config)
         camera = try CameraDecoder(loader, config: config)
         try loader.finish()
@@ -49,7 +66,8 @@ public final class DepthAnything3Network: @unchecked Sendable {
 
     /// Loads a safetensors checkpoint; the preset comes from `config` or, when nil, is inferred
     /// from the backbone width.
-    public convenience init(checkpoint file: SafeTensorsFile, config: ModelConfig? = nil) throws {
+    public convenience init(checkpoint file: SafeTensorsFile, config: ModelConfig? = nil,
+                            precision: Precision = .exact) throws {
         let posKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.posEmbed
         let patchKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.patchWeight
         guard let patch = file.tensors[patchKey] else {
@@ -64,7 +82,8 @@ public final class DepthAnything3Network: @unchecked Sendable {
             throw CheckpointError(file: file.url.path, reason: "backbone width \(patch.shape.first ?? 0) matches no known preset")
         }
         let posTokens = file.tensors[posKey]?.shape.dropFirst().first
-        try self.init(config: resolved, weights: SafeTensorsWeightSource(file: file), posEmbedTokens: posTokens)
+        try self.init(config: resolved, weights: SafeTensorsWeightSource(file: file), posEmbedTokens: posTokens,
+                      precision: precision)
     }
 
     /// Runs one image: `image` is planar (3, height, width), ImageNet-normalized, with both sides

@@ -5,6 +5,8 @@ struct LinearWeights {
     let inFeatures: Int, outFeatures: Int
     var weight: [Float]
     var bias: [Float]
+    /// W as bfloat16 for `Precision.fast` (empty otherwise); `weight` is then dropped.
+    private(set) var weightBF16: [UInt16] = []
 
     init(_ loader: WeightLoader, _ key: String, in inFeatures: Int, out outFeatures: Int) throws {
         self.inFeatures = inFeatures
@@ -21,18 +23,35 @@ struct LinearWeights {
         }
     }
 
-    /// y += x W^T + b: a residual branch added in place by the GEMM itself (beta = 1).
-    func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        let ys = UncheckedBox(y), out = outFeatures
-        bias.withUnsafeBufferPointer { b in
-            let bs = UncheckedBox(b.baseAddress!)
-            Parallel.forEachChunk(rows, costPerItem: out) { range in
-                for r in range { Elementwise.add(bs.value, into: ys.value + r * out, count: out) }
+    /// Keeps only a bfloat16 copy of W (for `Precision.fast`), halving its memory.
+    mutating func convertToBF16() {
+        var w16 = [UInt16](repeating: 0, count: weight.count)
+        weight.withUnsafeBufferPointer { w in
+            w16.withUnsafeMutableBufferPointer { Elementwise.toBF16(w.baseAddress!, into: $0.baseAddress!, count: w.count) }
+        }
+        weightBF16 = w16
+        weight = []
+    }
+
+    /// y (+)= x W^T + b with bfloat16 x and W (after `convertToBF16`); options as in `MatMul`.
+    func forwardBF16(_ x: UnsafePointer<UInt16>, rows: Int, options: MatMul.Options, into y: UnsafeMutableRawPointer) {
+        let done = weightBF16.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                MatMul.linear(x, rows: rows, inFeatures: inFeatures, weight: w.baseAddress!, bias: b.baseAddress!,
+                              outFeatures: outFeatures, options: options.union(.bf16), into: y)
             }
         }
+        // The network checked at load that bfloat16 products run here (Precision.fast needs oneDNN).
+        precondition(done, "oneDNN could not run a bfloat16 product \(rows)x\(inFeatures) -> \(outFeatures)")
+    }
+
+    /// y += x W^T + b: a residual branch added in place by the product itself.
+    func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         weight.withUnsafeBufferPointer { w in
-            GEMM.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
-                       b: w.baseAddress!, ldb: inFeatures, beta: 1, c: y, ldc: outFeatures)
+            bias.withUnsafeBufferPointer { b in
+                Linear.forward(x, rows: rows, inFeatures: inFeatures, weight: w.baseAddress!, bias: b.baseAddress!,
+                               outFeatures: outFeatures, accumulate: true, into: y)
+            }
         }
     }
 

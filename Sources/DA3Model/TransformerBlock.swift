@@ -6,15 +6,17 @@ import DA3Kernels
 struct TransformerBlock {
     let dim: Int, heads: Int, headDim: Int
     let norm1: LayerNormWeights, norm2: LayerNormWeights
-    let qkv: LinearWeights
-    let proj: LinearWeights
+    var qkv: LinearWeights
+    var proj: LinearWeights
     /// q/k LayerNorm over the head dimension (blocks >= qkNormStart), eps 1e-5.
     let qNorm: LayerNormWeights?, kNorm: LayerNormWeights?
-    let fc1: LinearWeights, fc2: LinearWeights
+    var fc1: LinearWeights, fc2: LinearWeights
     /// Whether this block applies RoPE (blocks >= ropeStart).
     let usesRoPE: Bool
+    /// Arithmetic of the linear layers and attention.
+    let precision: Precision
 
-    init(_ loader: WeightLoader, index i: Int, config: ModelConfig) throws {
+    init(_ loader: WeightLoader, index i: Int, config: ModelConfig, precision: Precision = .exact) throws {
         typealias K = CheckpointKeys.Block
         let p = CheckpointKeys.Backbone.block(i)
         let d = config.embedDim
@@ -40,12 +42,23 @@ struct TransformerBlock {
         fc2.scaleOutputs(by: try loader.tensor(p + K.ls2, [d]))
         self.fc2 = fc2
         usesRoPE = i >= config.ropeStart && config.ropeStart >= 0
+        self.precision = precision
+        if precision == .fast {
+            qkv.convertToBF16()
+            self.proj.convertToBF16()
+            fc1.convertToBF16()
+            self.fc2.convertToBF16()
+        }
     }
 
     /// Runs the block in place on x (tokens x dim). `positions` are (y, x) per token for RoPE.
     func forward(_ x: inout Tensor, positions: [(Int, Int)], rope: RoPE2D, scratch: inout BlockScratch) {
         let tokens = x.shape[0]
-        scratch.reserve(tokens: tokens, dim: dim, hidden: fc1.outFeatures, heads: heads)
+        scratch.reserve(tokens: tokens, dim: dim, hidden: fc1.outFeatures, heads: heads, precision: precision)
+        if precision == .fast {
+            forwardBF16(&x, positions: positions, rope: rope, scratch: scratch)
+            return
+        }
         x.data.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!
             let normed = scratch.normed.baseAddress!, qkvBuf = scratch.qkv.baseAddress!
@@ -62,6 +75,31 @@ struct TransformerBlock {
             fc1(normed, rows: tokens, into: hidden)
             Elementwise.gelu(hidden, count: tokens * fc1.outFeatures)
             fc2.accumulate(hidden, rows: tokens, into: xp)
+        }
+    }
+
+    /// `Precision.fast`: the same steps with bfloat16 inputs to the four linear layers and to
+    /// attention's products; LayerNorm, q/k norm, RoPE, softmax and the residual stay FP32, and
+    /// GELU is fused into fc1 (whose output is bfloat16, the input of fc2).
+    private func forwardBF16(_ x: inout Tensor, positions: [(Int, Int)], rope: RoPE2D, scratch: BlockScratch) {
+        let tokens = x.shape[0]
+        x.data.withUnsafeMutableBufferPointer { xb in
+            let xp = xb.baseAddress!
+            let normed = scratch.normed.baseAddress!, qkvBuf = scratch.qkv.baseAddress!
+            let attnOut = scratch.attn.baseAddress!
+            let input16 = scratch.input16.baseAddress!, hidden16 = scratch.hidden16.baseAddress!
+            norm1(xp, rows: tokens, into: normed)
+            Elementwise.toBF16(normed, into: input16, count: tokens * dim)
+            qkv.forwardBF16(input16, rows: tokens, options: [], into: qkvBuf)
+            prepareQK(qkvBuf, tokens: tokens, positions: positions, rope: rope)
+            Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
+                              scratch: scratch.scores.baseAddress!, precision: .fast, into: attnOut)
+            Elementwise.toBF16(attnOut, into: input16, count: tokens * dim)
+            proj.forwardBF16(input16, rows: tokens, options: .accumulate, into: xp)
+            norm2(xp, rows: tokens, into: normed)
+            Elementwise.toBF16(normed, into: input16, count: tokens * dim)
+            fc1.forwardBF16(input16, rows: tokens, options: [.gelu, .outBF16], into: hidden16)
+            fc2.forwardBF16(hidden16, rows: tokens, options: .accumulate, into: xp)
         }
     }
 
@@ -94,27 +132,40 @@ struct BlockScratch {
     var normed: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var qkv: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var attn: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
+    /// MLP hidden activations (exact precision).
     var hidden: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var scores: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
-    private var tokens = 0, dim = 0, hiddenWidth = 0
+    /// bfloat16 inputs of the linear layers and MLP hidden activations (fast precision).
+    var input16: UnsafeMutableBufferPointer<UInt16> = .init(start: nil, count: 0)
+    var hidden16: UnsafeMutableBufferPointer<UInt16> = .init(start: nil, count: 0)
+    private var tokens = 0, dim = 0, hiddenWidth = 0, precision = Precision.exact
 
-    mutating func reserve(tokens: Int, dim: Int, hidden: Int, heads: Int) {
-        if tokens == self.tokens && dim == self.dim && hidden == hiddenWidth { return }
+    mutating func reserve(tokens: Int, dim: Int, hidden: Int, heads: Int, precision: Precision) {
+        if tokens == self.tokens && dim == self.dim && hidden == hiddenWidth && precision == self.precision { return }
         release()
         self.tokens = tokens
         self.dim = dim
         hiddenWidth = hidden
+        self.precision = precision
         normed = .allocate(capacity: tokens * dim)
         qkv = .allocate(capacity: tokens * 3 * dim)
         attn = .allocate(capacity: tokens * dim)
-        self.hidden = .allocate(capacity: tokens * hidden)
+        if precision == .fast {
+            input16 = .allocate(capacity: tokens * dim)
+            hidden16 = .allocate(capacity: tokens * hidden)
+        } else {
+            self.hidden = .allocate(capacity: tokens * hidden)
+        }
         scores = .allocate(capacity: Attention.scratchCount(tokens: tokens, heads: heads, headDim: dim / heads))
     }
 
     mutating func release() {
         for b in [normed, qkv, attn, hidden, scores] where b.baseAddress != nil { b.deallocate() }
+        for b in [input16, hidden16] where b.baseAddress != nil { b.deallocate() }
         normed = .init(start: nil, count: 0)
         qkv = normed; attn = normed; hidden = normed; scores = normed
+        input16 = .init(start: nil, count: 0)
+        hidden16 = input16
         tokens = 0
     }
 }

@@ -17,7 +17,7 @@ struct VisionTransformer {
     /// Final norm, applied to the global half of each output (eps 1e-5).
     let norm: LayerNormWeights
 
-    init(_ loader: WeightLoader, config: ModelConfig, posEmbedTokens: Int) throws {
+    init(_ loader: WeightLoader, config: ModelConfig, posEmbedTokens: Int, precision: Precision = .exact) throws {
         typealias K = CheckpointKeys.Backbone
         self.config = config
         let d = config.embedDim, p = config.patchSize
@@ -31,7 +31,7 @@ struct VisionTransformer {
             throw CheckpointError(file: loader.source.origin, reason: "pos_embed has \(posEmbedTokens) tokens, not 1 + a square")
         }
         posGrid = m
-        blocks = try (0..<config.depth).map { try TransformerBlock(loader, index: $0, config: config) }
+        blocks = try (0..<config.depth).map { try TransformerBlock(loader, index: $0, config: config, precision: precision) }
         norm = try LayerNormWeights(loader, K.norm, width: d, eps: 1e-5)
     }
 

@@ -31,6 +31,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the engine's results as JSON to this file.")
     var json: String?
 
+    @Option(help: "Engine precision: exact (FP32, default) or fast (bfloat16 products; needs AVX512-BF16).")
+    var precision: String = "exact"
+
     @Flag(help: "Only time the individual kernels (convolutions, attention, linear layers) on DA3-Small shapes.")
     var kernels = false
 
@@ -49,15 +52,19 @@ struct BenchCommand: ParsableCommand {
             return
         }
         let peerResults = try peers.map { try PeerResults(path: $0) }
+        guard let precisionMode = Precision(rawValue: precision) else {
+            throw ValidationError("unknown precision '\(precision)': expected exact or fast")
+        }
 
         var clock = Stopwatch()
-        let network = try DepthAnything3Network(config: config, weights: SyntheticWeightSource())
+        let network = try DepthAnything3Network(config: config, weights: SyntheticWeightSource(), precision: precisionMode)
         let loadSeconds = clock.lap()
         var peak = GEMMPeak.measure()
         print("machine: \(MachineInfo.cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores; engine threads \(Parallel.threadCount)")
         print(String(format: "engine GEMM peak (2304x1536x384 sgemm, best of 5): %.1f GFLOP/s; weights generated in %.2f s",
                      peak, loadSeconds))
-        var report: [String: Any] = ["threads": threads, "gemm_peak_gflops": peak, "preset": config.name]
+        var report: [String: Any] = ["threads": threads, "gemm_peak_gflops": peak, "preset": config.name,
+                                      "precision": precisionMode.rawValue]
         var sizeReports: [String: Any] = [:]
         var rates: [(String, Double)] = []
         for (h, w) in parsedSizes {
@@ -65,7 +72,7 @@ struct BenchCommand: ParsableCommand {
             let flops = FLOPCount(config: config, height: h, width: w)
             let key = "\(h)x\(w)"
             print("")
-            print("== \(config.name) \(h) x \(w) (H x W), \(runs) runs after warm-up ==")
+            print("== \(config.name) \(h) x \(w) (H x W), \(precisionMode) precision, \(runs) runs after warm-up ==")
             result.printStages()
             let gflops = Double(flops.total) / result.forwardMedian / 1e9
             print(String(format: "forward median %.3f s (min %.3f s); %.1f GFLOP -> %.1f GFLOP/s",

@@ -48,6 +48,20 @@ enum KernelBenchmark {
             }
         }
         report("attention 2305 tokens x 6 heads", flops: 4 * tokens * tokens * dim, seconds: seconds)
+        if Precision.fastAvailable {
+            var fastOut = out
+            let fastSeconds = best(repeats) {
+                qkv.withUnsafeBufferPointer { q in
+                    scratch.withUnsafeMutableBufferPointer { s in
+                        fastOut.withUnsafeMutableBufferPointer { o in
+                            Attention.forward(qkv: q.baseAddress!, tokens: tokens, heads: heads, headDim: headDim,
+                                              scratch: s.baseAddress!, precision: .fast, into: o.baseAddress!)
+                        }
+                    }
+                }
+            }
+            report("  bf16 (fast mode)", flops: 4 * tokens * tokens * dim, seconds: fastSeconds)
+        }
         for (m, n, k) in [(2305, 1152, 384), (2305, 1536, 384), (2305, 384, 1536)] {
             let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: n * k)
             var c = [Float](repeating: 0, count: m * n)
@@ -61,7 +75,29 @@ enum KernelBenchmark {
                     }
                 }
             }
-            report("linear \(m)x\(k) -> \(n)", flops: 2 * m * n * k, seconds: s)
+            report("linear \(m)x\(k) -> \(n) (BLAS)", flops: 2 * m * n * k, seconds: s)
+            let a16 = a.map { Float16($0).bitPattern }, b16 = b.map { Float16($0).bitPattern }
+            for options in [MatMul.Options(), .accumulate, .bf16] {
+                let s = best(repeats) {
+                    let bf16 = options.contains(.bf16)
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            a16.withUnsafeBufferPointer { a16p in
+                                b16.withUnsafeBufferPointer { b16p in
+                                    c.withUnsafeMutableBufferPointer { cp in
+                                        _ = MatMul.linear(bf16 ? UnsafeRawPointer(a16p.baseAddress!) : UnsafeRawPointer(ap.baseAddress!),
+                                                          rows: m, inFeatures: k,
+                                                          weight: bf16 ? UnsafeRawPointer(b16p.baseAddress!) : UnsafeRawPointer(bp.baseAddress!),
+                                                          bias: nil, outFeatures: n, options: options, into: cp.baseAddress!)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                let name = options.contains(.bf16) ? "bf16" : options.contains(.accumulate) ? "fp32 +=" : "fp32"
+                report("  oneDNN \(name)", flops: 2 * m * n * k, seconds: s)
+            }
         }
     }
 

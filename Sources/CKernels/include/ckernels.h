@@ -5,6 +5,7 @@
 #define DA3_CKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Row-wise softmax in place: rows x width, row stride ld (elements).
 void da3_softmax_rows(float *x, size_t rows, size_t width, size_t ld);
@@ -29,6 +30,27 @@ void da3_attention_pack(const float *k, const float *v, size_t ld, size_t tokens
 /// out = scores V (rows x 64, ldo apart). Requires da3_attention_fast_path_available(64).
 void da3_attention_block(const float *q, size_t ldq, const float *packed, size_t tokens, size_t rows,
                          float scale, float *scores, float *out, size_t ldo);
+
+/// float -> bfloat16 (bit patterns), rounding to nearest even.
+void da3_f32_to_bf16(const float *x, uint16_t *y, size_t n);
+
+/// Whether da3_attention_bf16_block can run here (head dimension 64 and AVX512-BF16).
+int da3_attention_bf16_available(size_t head_dim);
+
+/// 32-bit words needed to pack one head's K and V as bfloat16 pairs.
+size_t da3_attention_bf16_packed_words(size_t tokens);
+
+/// 32-bit words of per-thread scratch for a block of `rows` query rows.
+size_t da3_attention_bf16_scratch_words(size_t tokens, size_t rows);
+
+/// Packs one head's K and V (rows `ld` floats apart) as bfloat16 pairs for da3_attention_bf16_block.
+void da3_attention_bf16_pack(const float *k, const float *v, size_t ld, size_t tokens, uint32_t *packed);
+
+/// The bfloat16 twin of da3_attention_block: out = softmax(scale q K^T) V for `rows` query rows,
+/// with products on bfloat16 inputs and float accumulation. `scratch` holds
+/// da3_attention_bf16_scratch_words(tokens, rows) words.
+void da3_attention_bf16_block(const float *q, size_t ldq, const uint32_t *packed, size_t tokens, size_t rows,
+                              float scale, uint32_t *scratch, float *out, size_t ldo);
 
 /// glibc raises its mmap threshold after large blocks are freed, after which multi-megabyte
 /// activation buffers stay on the heap and count towards resident memory; fixing the threshold
