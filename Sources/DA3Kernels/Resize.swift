@@ -10,18 +10,59 @@ public enum Resize {
         let ys = alignCornersTaps(input: height, output: outHeight)
         let xs = alignCornersTaps(input: width, output: outWidth)
         let xp = UncheckedBox(x), yp = UncheckedBox(y)
-        Parallel.forEachChunk(channels, costPerItem: outHeight * outWidth * 6) { range in
+        Parallel.forEachChunk(channels, costPerItem: outHeight * outWidth * 3) { range in
             for c in range {
-                let src = xp.value + c * height * width
-                let dst = yp.value + c * outHeight * outWidth
-                for oy in 0..<outHeight {
-                    let (y0, y1, ly0, ly1) = ys[oy]
-                    let r0 = src + y0 * width, r1 = src + y1 * width
-                    let d = dst + oy * outWidth
-                    for ox in 0..<outWidth {
-                        let (x0, x1, lx0, lx1) = xs[ox]
-                        d[ox] = ly0 * (lx0 * r0[x0] + lx1 * r0[x1]) + ly1 * (lx0 * r1[x0] + lx1 * r1[x1])
-                    }
+                bilinearAlignCornersRows(xp.value + c * height * width, height: height, width: width, rowTaps: ys,
+                                         columnTaps: xs, firstRow: 0, rows: outHeight,
+                                         into: yp.value + c * outHeight * outWidth)
+            }
+        }
+    }
+
+    /// Output rows firstRow ..< firstRow + rows of one channel of the bilinear align_corners
+    /// upsampling of `src` (height x width), with taps from `alignCornersTaps`; rows outside the
+    /// output are zero (a convolution's padding). Each row gets `columnAddend[x]` (outWidth values)
+    /// or `rowAddend[y]` (indexed by output row) added when given.
+    ///
+    /// Separable and exact: each source row is interpolated horizontally once, then each output
+    /// row blends two such rows, so the result equals w0 * (h-interp row y0) + w1 * (h-interp row y1)
+    /// evaluated per pixel, in the same order.
+    public static func bilinearAlignCornersRows(
+        _ src: UnsafePointer<Float>, height: Int, width: Int,
+        rowTaps: [(Int, Int, Float, Float)], columnTaps: [(Int, Int, Float, Float)],
+        firstRow: Int, rows: Int, columnAddend: UnsafePointer<Float>? = nil, rowAddend: UnsafePointer<Float>? = nil,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        let outHeight = rowTaps.count, outWidth = columnTaps.count
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * outWidth) { buffer in
+            let slots = buffer.baseAddress!
+            var slotRow = (-1, -1)
+            // The horizontally interpolated source row `sy`, computed unless held; never evicts `keep`.
+            func interpolated(_ sy: Int, keep: Int) -> UnsafePointer<Float> {
+                if slotRow.0 == sy { return UnsafePointer(slots) }
+                if slotRow.1 == sy { return UnsafePointer(slots + outWidth) }
+                let second = slotRow.0 == keep
+                let d = slots + (second ? outWidth : 0), r = src + sy * width
+                for ox in 0..<outWidth {
+                    let (x0, x1, lx0, lx1) = columnTaps[ox]
+                    d[ox] = lx0 * r[x0] + lx1 * r[x1]
+                }
+                if second { slotRow.1 = sy } else { slotRow.0 = sy }
+                return UnsafePointer(d)
+            }
+            for j in 0..<rows {
+                let y = firstRow + j
+                let dst = out + j * outWidth
+                guard y >= 0 && y < outHeight else { dst.update(repeating: 0, count: outWidth); continue }
+                let (y0, y1, ly0, ly1) = rowTaps[y]
+                let h0 = interpolated(y0, keep: y1), h1 = interpolated(y1, keep: y0)
+                if let columnAddend {
+                    for ox in 0..<outWidth { dst[ox] = ly0 * h0[ox] + ly1 * h1[ox] + columnAddend[ox] }
+                } else if let rowAddend {
+                    let e = rowAddend[y]
+                    for ox in 0..<outWidth { dst[ox] = ly0 * h0[ox] + ly1 * h1[ox] + e }
+                } else {
+                    for ox in 0..<outWidth { dst[ox] = ly0 * h0[ox] + ly1 * h1[ox] }
                 }
             }
         }

@@ -87,10 +87,12 @@ public final class DepthAnything3Network: @unchecked Sendable {
     }
 
     /// Runs one image: `image` is planar (3, height, width), ImageNet-normalized, with both sides
-    /// multiples of the patch size. `observer` receives intermediate tensors by stage name; with
-    /// `captureFullResolution: false` it still sees every stage boundary (for timing) but the
-    /// full-resolution head maps ("head.upsampled", "head.logits"), which the engine otherwise never
-    /// materializes, are not built.
+    /// multiples of the patch size. `observer` receives intermediate tensors by stage name. The
+    /// engine never materializes the upsampled maps that feed output_conv1 and output_conv2 (it
+    /// computes them in bands); only an observer with `captureFullResolution: true` gets them
+    /// ("head.refine.1" at full size, "head.upsampled", "head.logits"), through the unfused path.
+    /// Otherwise an observer still sees every stage boundary (for timing), with "head.refine.1"
+    /// holding refinenet1's map before its final upsampling.
     public func forward(_ image: [Float], height: Int, width: Int, observer: StageObserver? = nil,
                         captureFullResolution: Bool = true) -> NetworkOutput {
         precondition(height % config.patchSize == 0 && width % config.patchSize == 0 && height > 0 && width > 0,

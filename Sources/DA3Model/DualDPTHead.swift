@@ -86,12 +86,36 @@ struct DualDPTHead {
         observer?("head.refine.3", out)
         out = refine[1].forward(out, lateral: levels[1], height: levels[0].shape[1], width: levels[0].shape[2])
         observer?("head.refine.2", out)
-        out = refine[0].forward(out, lateral: levels[0], height: 2 * levels[0].shape[1], width: 2 * levels[0].shape[2])
-        observer?("head.refine.1", out)
-        out = outputConv1(out)
+        let (h1, w1) = (2 * levels[0].shape[1], 2 * levels[0].shape[2])
+        if observer != nil && captureFullResolution {
+            out = refine[0].forward(out, lateral: levels[0], height: h1, width: w1)
+            observer?("head.refine.1", out)
+            out = outputConv1(out)
+        } else {
+            // refinenet1's final upsampling fused into output_conv1, band by band.
+            let low = refine[0].forwardBeforeResize(out, lateral: levels[0])
+            observer?("head.refine.1", low)
+            out = Self.upsampledConvolution(low, height: h1, width: w1, conv: outputConv1)
+        }
         observer?("head.out_conv1", out)
         return output.forward(out, height: gh * patchSize, width: gw * patchSize, plan: plan,
                               observer: captureFullResolution ? observer : nil)
+    }
+
+    /// conv(bilinear(x)) for a 3x3 pad-1 `conv`, without materializing bilinear(x).
+    private static func upsampledConvolution(_ x: Tensor, height: Int, width: Int, conv: ConvWeights) -> Tensor {
+        guard let winograd = conv.winograd else { return conv(x.resizedBilinear(height: height, width: width)) }
+        var y = Tensor(zeros: [conv.outChannels, height, width])
+        y.data.withUnsafeMutableBufferPointer { yb in
+            let yp = yb.baseAddress!
+            UpsampledConvolution(conv: winograd).forward(x, height: height, width: width) { band in
+                for o in 0..<conv.outChannels {
+                    (yp + (o * height + band.row0) * width).update(from: band.interior + o * band.planeStride,
+                                                                   count: band.rows * width)
+                }
+            }
+        }
+        return y
     }
 
     private static func convTranspose(_ x: Tensor, _ layer: (weight: [Float], bias: [Float], channels: Int), stride s: Int) -> Tensor {

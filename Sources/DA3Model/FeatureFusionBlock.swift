@@ -31,9 +31,14 @@ struct FeatureFusionBlock {
     }
 
     func forward(_ x: Tensor, lateral: Tensor?, height: Int, width: Int) -> Tensor {
+        forwardBeforeResize(x, lateral: lateral).resizedBilinear(height: height, width: width)
+    }
+
+    /// Everything but the final bilinear resize (for callers that fuse the resize into what follows).
+    func forwardBeforeResize(_ x: Tensor, lateral: Tensor?) -> Tensor {
         var y = x
         if let rcu1, let lateral { y.add(rcu1(lateral)) }
         y = rcu2(y)
-        return outConv(y).resizedBilinear(height: height, width: width)
+        return outConv(y)
     }
 }

@@ -21,6 +21,21 @@ final class TinyGoldenTests: XCTestCase {
     /// 84x84 is the pos-embed grid itself: the official code skips interpolation there.
     func testAllStagesMatchAt84x84() throws { try checkStages(height: 84, width: 84) }
 
+    /// The engine's own path (refinenet1's upsampling fused into output_conv1, band by band) against
+    /// the official depth and confidence: the stage test above runs the unfused path its observer needs.
+    func testFusedHeadPathMatchesGoldens() throws {
+        let net = try Self.loadTiny()
+        for (height, width) in [(70, 56), (84, 84)] {
+            let golden = try SafeTensorsFile(url: Fixtures.url("tiny/goldens_\(height)x\(width).safetensors"))
+            let out = net.forward(try golden.floats("input"), height: height, width: width)
+            for (name, mine) in [("depth", out.depth), ("depth_conf", out.confidence)] {
+                let err = StageError(mine, try golden.floats(name))
+                XCTAssertLessThan(err.normalizedMax, 2e-5, "\(name) \(height)x\(width): \(err)")
+                XCTAssertGreaterThan(err.pearson, 0.999999, "\(name) \(height)x\(width): \(err)")
+            }
+        }
+    }
+
     private func checkStages(height: Int, width: Int) throws {
         let net = try Self.loadTiny()
         let golden = try SafeTensorsFile(url: Fixtures.url("tiny/goldens_\(height)x\(width).safetensors"))
