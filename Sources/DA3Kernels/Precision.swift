@@ -3,10 +3,11 @@ public enum Precision: String, Sendable, CaseIterable {
     /// FP32 throughout, matching official PyTorch FP32 (the default).
     case exact
     /// bfloat16 inputs with FP32 accumulation for the backbone's linear layers and attention
-    /// (needs AVX512-BF16; LayerNorm, softmax, GELU, residuals and the head stay FP32).
-    /// About twice the arithmetic rate, at slightly different numbers.
+    /// (needs AVX512-BF16; LayerNorm, softmax, GELU, residuals and the head stay FP32; attention
+    /// stays FP32 for head dimensions other than 64). About twice the arithmetic rate of those
+    /// products, at slightly different numbers.
     case fast
 
     /// Whether `.fast` runs natively on this CPU.
-    public static var fastAvailable: Bool { MatMul.bf16Native && Attention.usesBF16Path(headDim: 64) }
+    public static var fastAvailable: Bool { MatMul.bf16Native }
 }

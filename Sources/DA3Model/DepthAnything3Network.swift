@@ -21,7 +21,7 @@ public enum PrecisionError: Error, CustomStringConvertible {
     case fastUnavailable
 
     public var description: String {
-        "fast precision needs a CPU with AVX512-BF16 (and head dimension 64); use the default exact precision"
+        "fast precision needs a CPU with AVX512-BF16; use the default exact precision"
     }
 }
 
@@ -53,7 +53,7 @@ public final class DepthAnything3Network: @unchecked Sendable {
                 precision: Precision = .exact) throws {
         self.config = config
         self.precision = precision
-        if precision == .fast && !(Precision.fastAvailable && config.headDim == 64) {
+        if precision == .fast && !Precision.fastAvailable {
             throw PrecisionError.fastUnavailable
         }
         let loader = WeightLoader(source: source)

@@ -1,4 +1,5 @@
 import Foundation
+import DA3Kernels
 import SafeTensors
 
 /// The resolution of the maps in a ``DepthResult``.
@@ -92,20 +93,23 @@ public final class DepthEstimator: Sendable {
 
     /// Loads the checkpoint at `modelPath` (a directory with `model.safetensors`, or the file).
     /// The preset comes from `config` if given, else from `config.json`, else from the weights.
-    public init(modelPath: String, config: ModelConfig? = nil) throws {
+    /// `precision: .fast` trades exactness for speed (bfloat16 products; see `Precision`).
+    public init(modelPath: String, config: ModelConfig? = nil, precision: Precision = .exact) throws {
         location = try ModelLocation(path: modelPath)
         let file = try SafeTensorsFile(url: location.weightsURL)
-        network = try DepthAnything3Network(checkpoint: file, config: config ?? location.configuredModel())
+        network = try DepthAnything3Network(checkpoint: file, config: config ?? location.configuredModel(),
+                                            precision: precision)
     }
 
     /// Loads a model by reference: a local directory or `.safetensors` file, or a Hugging Face Hub
     /// id such as `depth-anything/DA3-SMALL` (optionally `@revision`), downloaded into the standard
     /// Hub cache (`HF_HUB_CACHE` / `HF_HOME`; `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE` honoured).
     public init(model: String = HubModelReference.defaultModel.repo, hub: HubClient = HubClient(),
-                progress: HubProgress? = nil, config: ModelConfig? = nil) throws {
+                progress: HubProgress? = nil, config: ModelConfig? = nil, precision: Precision = .exact) throws {
         location = try ModelLocation(reference: model, hub: hub, progress: progress)
         let file = try SafeTensorsFile(url: location.weightsURL)
-        network = try DepthAnything3Network(checkpoint: file, config: config ?? location.configuredModel())
+        network = try DepthAnything3Network(checkpoint: file, config: config ?? location.configuredModel(),
+                                            precision: precision)
     }
 
     /// Decodes, preprocesses and runs an image file (JPEG or PNG).

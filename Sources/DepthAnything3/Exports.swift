@@ -3,3 +3,7 @@
 @_exported import DA3Image
 @_exported import DA3Model
 @_exported import DepthIO
+import DA3Kernels
+
+/// Arithmetic of the native engine: `.exact` (FP32, the default) or `.fast` (bfloat16 products).
+public typealias Precision = DA3Kernels.Precision

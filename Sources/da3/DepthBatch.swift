@@ -14,6 +14,8 @@ struct DepthBatch {
         var model: String
         /// Run a .tflite through LiteRT on this accelerator instead of the native engine.
         var litert: LiteRTAccelerator? = nil
+        /// Native engine arithmetic.
+        var precision: Precision = .exact
         var options: EstimationOptions
         var singles: [(Single, URL)]
         var outputDir: URL?
@@ -89,7 +91,8 @@ struct DepthBatch {
                     t = DispatchTime.now().uptimeNanoseconds
                     do {
                         let location = try ModelLoading.locate(plan.model, quiet: plan.quiet || plan.json)
-                        estimator = try DepthEstimator(modelPath: location.weightsURL.path, config: location.configuredModel())
+                        estimator = try DepthEstimator(modelPath: location.weightsURL.path, config: location.configuredModel(),
+                                                       precision: plan.precision)
                         estimatorOrigin = location.origin
                     } catch {
                         throw FatalError(underlying: error)

@@ -40,10 +40,39 @@ final class DepthCommandTests: TemporaryDirectoryTestCase {
         XCTAssertEqual((json["fx"] as? Double) ?? 0, result.intrinsics.fx, accuracy: 1e-9)
     }
 
+    func testFastPrecisionIsCloseToExact() throws {
+        try XCTSkipUnless(Precision.fastAvailable, "this CPU has no AVX512-BF16")
+        let image = try inputImage()
+        for precision in ["exact", "fast"] {
+            let r = try CLIRunner.run(["depth", image, "--model", tinyModel, "--process-res", "140",
+                                       "--precision", precision, "--output", path("\(precision).npy")])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let exact = try NPYReader.read(URL(fileURLWithPath: path("exact.npy"))).values
+        let fast = try NPYReader.read(URL(fileURLWithPath: path("fast.npy"))).values
+        XCTAssertNotEqual(exact, fast)
+        let correlation = Metrics.pearson(fast, exact)
+        print("tiny model, fast vs exact depth correlation \(correlation)")
+        XCTAssertGreaterThan(correlation, 0.9999)
+    }
+
+    func testPrecisionOptionChecks() throws {
+        let image = try inputImage()
+        let bad = try CLIRunner.run(["depth", image, "--model", tinyModel, "--precision", "half", "--output", path("d.npy")])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("--precision: unknown precision 'half'"), bad.stderr)
+        let litert = try CLIRunner.run(["depth", image, "--backend", "litert", "--model", "m.tflite", "--precision", "fast",
+                                        "--output", path("d.npy")])
+        XCTAssertEqual(litert.status, 1)
+        XCTAssertTrue(litert.stderr.contains("--precision fast"), litert.stderr)
+        XCTAssertEqual(try leftovers(), [])
+    }
+
     func testHelpDescribesEveryOption() throws {
         let r = try CLIRunner.run(["depth", "--help"])
         XCTAssertEqual(r.status, 0)
-        for option in ["--model", "--process-res", "--process-res-method", "--output", "--confidence", "--intrinsics"] {
+        for option in ["--model", "--process-res", "--process-res-method", "--output", "--confidence", "--intrinsics",
+                       "--precision"] {
             XCTAssertTrue(r.stdout.contains(option), option)
         }
     }
