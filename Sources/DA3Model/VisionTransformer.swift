@@ -55,7 +55,7 @@ struct VisionTransformer {
         observer?("tokens", x)
 
         var localX = x
-        var outputs: [(Tensor)] = []
+        var features: [Tensor] = [], cameraOutput: [Float] = []
         for (i, block) in blocks.enumerated() {
             if i == config.altStart {
                 // The reference view's camera token replaces the cls token (no camera given).
@@ -66,32 +66,35 @@ struct VisionTransformer {
             if !isGlobal { localX = x }
             observer?("block.\(i)", x)
             if config.outLayers.contains(i) {
-                outputs.append(Self.concatenateRows(localX, x))
+                // cat(local, norm(global)) per patch token; token 0 (before the norm) feeds the camera decoder.
+                let k = features.count
+                var f = Self.concatenateRows(localX, x, from: 1)
+                f.data.withUnsafeMutableBufferPointer { fp in
+                    norm(fp.baseAddress! + d, rows: n, inStride: 2 * d, into: fp.baseAddress! + d, outStride: 2 * d)
+                }
+                cameraOutput = Array(localX.data[0..<d]) + Array(x.data[0..<d])
+                observer?("feat.\(k)", f)
+                observer?("cam_token.\(k)", Tensor(shape: [2 * d], data: cameraOutput))
+                features.append(f)
             }
         }
-        var features: [Tensor] = []
-        for (k, out) in outputs.enumerated() {
-            var f = Tensor(shape: [n, 2 * d], data: Array(out.data[(2 * d)...]))
-            f.data.withUnsafeMutableBufferPointer { fp in
-                norm(fp.baseAddress! + d, rows: n, inStride: 2 * d, into: fp.baseAddress! + d, outStride: 2 * d)
-            }
-            observer?("feat.\(k)", f)
-            observer?("cam_token.\(k)", Tensor(shape: [2 * d], data: Array(out.data[0..<(2 * d)])))
-            features.append(f)
-        }
-        return Output(features: features, cameraToken: Array(outputs.last!.data[0..<(2 * d)]))
+        return Output(features: features, cameraToken: cameraOutput)
     }
 
-    /// cat(a, b) along channels for two (tokens, D) tensors.
-    static func concatenateRows(_ a: Tensor, _ b: Tensor) -> Tensor {
+    /// cat(a, b) along channels for rows `first`... of two (tokens, D) tensors.
+    static func concatenateRows(_ a: Tensor, _ b: Tensor, from first: Int = 0) -> Tensor {
         let (t, d) = (a.shape[0], a.shape[1])
-        var out = Tensor(zeros: [t, 2 * d])
+        var out = Tensor(zeros: [t - first, 2 * d])
         out.data.withUnsafeMutableBufferPointer { o in
             a.data.withUnsafeBufferPointer { ap in
                 b.data.withUnsafeBufferPointer { bp in
-                    for r in 0..<t {
-                        (o.baseAddress! + r * 2 * d).update(from: ap.baseAddress! + r * d, count: d)
-                        (o.baseAddress! + r * 2 * d + d).update(from: bp.baseAddress! + r * d, count: d)
+                    let io = UncheckedBox((o.baseAddress!, ap.baseAddress!, bp.baseAddress!))
+                    Parallel.forEachChunk(t - first, costPerItem: 2 * d) { range in
+                        let (o, a, b) = io.value
+                        for r in range {
+                            (o + r * 2 * d).update(from: a + (r + first) * d, count: d)
+                            (o + r * 2 * d + d).update(from: b + (r + first) * d, count: d)
+                        }
                     }
                 }
             }
