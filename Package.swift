@@ -35,7 +35,7 @@ let package = Package(
         // LiteRT backend: libLiteRt.so (PyPI ai-edge-litert) loaded at run time; builds without it.
         .target(name: "DA3LiteRT"),
         // Public library API: load once, estimate many images, write outputs.
-        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image", "DepthIO", "DA3Hub", "DA3LiteRT"]),
+        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image", "DepthIO", "DA3Hub", "DA3LiteRT", "CKernels"]),
         // Command-line tool.
         .executableTarget(name: "da3", dependencies: [
             "DepthAnything3",

@@ -48,13 +48,11 @@ struct DualDPTHead {
         let n = gh * gw
         var levels: [Tensor] = []
         for k in 0..<4 {
-            let feat = features[k]
+            // The feature is normalized in place: its buffer is no longer shared once taken out.
+            var normed = features[k].data
             features[k] = Tensor(zeros: [0])
-            let dimIn = feat.shape[1]
-            var normed = [Float](repeating: 0, count: n * dimIn)
-            feat.data.withUnsafeBufferPointer { fp in
-                normed.withUnsafeMutableBufferPointer { norm(fp.baseAddress!, rows: n, into: $0.baseAddress!) }
-            }
+            let dimIn = normed.count / n
+            normed.withUnsafeMutableBufferPointer { norm($0.baseAddress!, rows: n, into: $0.baseAddress!) }
             // 1x1 conv on the (2D, gh, gw) map = W (C x 2D) * normed^T.
             let proj = projects[k]
             var x = Tensor(zeros: [proj.outFeatures, gh, gw])

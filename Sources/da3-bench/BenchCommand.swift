@@ -39,6 +39,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         setenv("DA3_NUM_THREADS", String(threads), 1)
+        AllocatorTuning.configureForEngine()  // as the da3 tool runs
         guard let config = ModelConfig.preset(named: preset) else { throw ValidationError("unknown preset \(preset)") }
         let parsedSizes = try sizes.split(separator: ",").map { item -> (Int, Int) in
             let parts = item.split(separator: "x").compactMap { Int($0) }

@@ -95,7 +95,7 @@ struct DepthCommand: ParsableCommand {
     var timings = false
 
     func run() throws {
-        Allocator.configureForLargeBuffers()
+        AllocatorTuning.configureForEngine()
         do {
             try DepthBatch(try plan()).run()
         } catch let error as ExitCode {

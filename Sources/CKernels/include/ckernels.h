@@ -52,9 +52,8 @@ void da3_attention_bf16_pack(const float *k, const float *v, size_t ld, size_t t
 void da3_attention_bf16_block(const float *q, size_t ldq, const uint32_t *packed, size_t tokens, size_t rows,
                               float scale, uint32_t *scratch, float *out, size_t ldo);
 
-/// glibc raises its mmap threshold after large blocks are freed, after which multi-megabyte
-/// activation buffers stay on the heap and count towards resident memory; fixing the threshold
-/// returns them to the system when freed. No-op on other C libraries.
+/// Fixes glibc's mmap threshold at `bytes` (blocks below it come from the heap) and its trim
+/// threshold at twice that (free memory kept at the heap top for reuse). No-op on other C libraries.
 void da3_fix_mmap_threshold(size_t bytes);
 
 #endif
