@@ -18,10 +18,8 @@ let package = Package(
 
         // SIMD row kernels in C, dispatched at run time (AVX-512 / AVX2 / portable), no flags needed.
         .target(name: "CKernels", linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
-        // Fully connected products through oneDNN (Debian libdnnl-dev), FP32 and bfloat16.
-        .target(name: "CMatMul", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         // Tensors and CPU kernels: no model knowledge.
-        .target(name: "DA3Kernels", dependencies: ["CBLAS", "CKernels", "CMatMul"]),
+        .target(name: "DA3Kernels", dependencies: ["CBLAS", "CKernels"]),
         // Memory-mapped safetensors reader.
         .target(name: "SafeTensors"),
         // The Depth Anything 3 network: presets, weights, backbone, head, camera decoder.

@@ -29,7 +29,7 @@ static inline float da3_expf(float x) {
 }
 
 // float -> bfloat16 bit pattern, round to nearest even (NaN stays NaN).
-static inline uint16_t da3_bf16_round(float f) {
+static inline uint16_t da3_bf16_round_scalar(float f) {
     uint32_t u;
     memcpy(&u, &f, sizeof u);
     if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);

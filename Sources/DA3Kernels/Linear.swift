@@ -2,16 +2,11 @@
 /// y (rows x out) = x (rows x in) * W^T + b, with W stored (out x in).
 public enum Linear {
     /// y = x W^T + b, or y += x W^T + b with `accumulate` (a residual branch added in place).
-    /// Runs through oneDNN (`MatMul`), or BLAS when that is off or unavailable.
     public static func forward(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outFeatures: Int,
         accumulate: Bool = false, into y: UnsafeMutablePointer<Float>
     ) {
-        if MatMul.linear(x, rows: rows, inFeatures: inFeatures, weight: weight, bias: bias, outFeatures: outFeatures,
-                         options: accumulate ? .accumulate : [], into: y) {
-            return
-        }
         var beta: Float = accumulate ? 1 : 0
         if let bias {
             let ys = UncheckedBox(y), bs = UncheckedBox(bias)

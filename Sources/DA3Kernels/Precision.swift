@@ -1,3 +1,5 @@
+import CKernels
+
 /// Arithmetic used for the backbone's products.
 public enum Precision: String, Sendable, CaseIterable {
     /// FP32 throughout, matching official PyTorch FP32 (the default).
@@ -9,5 +11,5 @@ public enum Precision: String, Sendable, CaseIterable {
     case fast
 
     /// Whether `.fast` runs natively on this CPU.
-    public static var fastAvailable: Bool { MatMul.bf16Native }
+    public static var fastAvailable: Bool { da3_bf16_available() != 0 }
 }

@@ -5,8 +5,8 @@ struct LinearWeights {
     let inFeatures: Int, outFeatures: Int
     var weight: [Float]
     var bias: [Float]
-    /// W as bfloat16 for `Precision.fast` (empty otherwise); `weight` is then dropped.
-    private(set) var weightBF16: [UInt16] = []
+    /// W as packed bfloat16 for `Precision.fast` (nil otherwise); `weight` is then dropped.
+    private(set) var packedBF16: PackedBF16Weights?
 
     init(_ loader: WeightLoader, _ key: String, in inFeatures: Int, out outFeatures: Int) throws {
         self.inFeatures = inFeatures
@@ -23,26 +23,26 @@ struct LinearWeights {
         }
     }
 
-    /// Keeps only a bfloat16 copy of W (for `Precision.fast`), halving its memory.
+    /// Keeps only a packed bfloat16 copy of W (for `Precision.fast`), halving its memory.
     mutating func convertToBF16() {
-        var w16 = [UInt16](repeating: 0, count: weight.count)
-        weight.withUnsafeBufferPointer { w in
-            w16.withUnsafeMutableBufferPointer { Elementwise.toBF16(w.baseAddress!, into: $0.baseAddress!, count: w.count) }
+        packedBF16 = weight.withUnsafeBufferPointer {
+            PackedBF16Weights(weight: $0.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures)
         }
-        weightBF16 = w16
         weight = []
     }
 
-    /// y (+)= x W^T + b with bfloat16 x and W (after `convertToBF16`); options as in `MatMul`.
-    func forwardBF16(_ x: UnsafePointer<UInt16>, rows: Int, options: MatMul.Options, into y: UnsafeMutableRawPointer) {
-        let done = weightBF16.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                MatMul.linear(x, rows: rows, inFeatures: inFeatures, weight: w.baseAddress!, bias: b.baseAddress!,
-                              outFeatures: outFeatures, options: options.union(.bf16), into: y)
-            }
+    /// y (+)= x W^T + b with bfloat16 x (after `convertToBF16`).
+    func forwardBF16(_ x: UnsafePointer<UInt16>, rows: Int, accumulate: Bool = false, into y: UnsafeMutablePointer<Float>) {
+        bias.withUnsafeBufferPointer { b in
+            GEMMBF16.linear(x, rows: rows, weights: packedBF16!, bias: b.baseAddress!, accumulate: accumulate, into: y)
         }
-        // The network checked at load that bfloat16 products run here (Precision.fast needs oneDNN).
-        precondition(done, "oneDNN could not run a bfloat16 product \(rows)x\(inFeatures) -> \(outFeatures)")
+    }
+
+    /// y = bfloat16(gelu(x W^T + b)) with bfloat16 x (after `convertToBF16`).
+    func forwardGELUBF16(_ x: UnsafePointer<UInt16>, rows: Int, into y: UnsafeMutablePointer<UInt16>) {
+        bias.withUnsafeBufferPointer { b in
+            GEMMBF16.linearGELU(x, rows: rows, weights: packedBF16!, bias: b.baseAddress!, into: y)
+        }
     }
 
     /// y += x W^T + b: a residual branch added in place by the product itself.

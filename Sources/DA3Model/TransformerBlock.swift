@@ -90,16 +90,16 @@ struct TransformerBlock {
             let input16 = scratch.input16.baseAddress!, hidden16 = scratch.hidden16.baseAddress!
             norm1(xp, rows: tokens, into: normed)
             Elementwise.toBF16(normed, into: input16, count: tokens * dim)
-            qkv.forwardBF16(input16, rows: tokens, options: [], into: qkvBuf)
+            qkv.forwardBF16(input16, rows: tokens, into: qkvBuf)
             prepareQK(qkvBuf, tokens: tokens, positions: positions, rope: rope)
             Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
                               scratch: scratch.scores.baseAddress!, precision: .fast, into: attnOut)
             Elementwise.toBF16(attnOut, into: input16, count: tokens * dim)
-            proj.forwardBF16(input16, rows: tokens, options: .accumulate, into: xp)
+            proj.forwardBF16(input16, rows: tokens, accumulate: true, into: xp)
             norm2(xp, rows: tokens, into: normed)
             Elementwise.toBF16(normed, into: input16, count: tokens * dim)
-            fc1.forwardBF16(input16, rows: tokens, options: [.gelu, .outBF16], into: hidden16)
-            fc2.forwardBF16(hidden16, rows: tokens, options: .accumulate, into: xp)
+            fc1.forwardGELUBF16(input16, rows: tokens, into: hidden16)
+            fc2.forwardBF16(hidden16, rows: tokens, accumulate: true, into: xp)
         }
     }
 

@@ -31,8 +31,25 @@ void da3_attention_pack(const float *k, const float *v, size_t ld, size_t tokens
 void da3_attention_block(const float *q, size_t ldq, const float *packed, size_t tokens, size_t rows,
                          float scale, float *scores, float *out, size_t ldo);
 
-/// float -> bfloat16 (bit patterns), rounding to nearest even.
+/// Whether the CPU has AVX-512 with bfloat16 dot products (the `Precision.fast` kernels).
+int da3_bf16_available(void);
+
+/// float -> bfloat16 (bit patterns), rounding to nearest even (the AVX512-BF16 path treats
+/// subnormal inputs as zero).
 void da3_f32_to_bf16(const float *x, uint16_t *y, size_t n);
+
+/// 32-bit words of B (n x k) packed by da3_gemm_bf16_pack (k even).
+size_t da3_gemm_bf16_packed_words(size_t n, size_t k);
+
+/// Packs B (n rows of k floats, `ldw` apart; k even) as bfloat16 pairs in 32-column panels.
+/// Requires AVX512-BF16 (da3_attention_bf16_available).
+void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, uint32_t *packed);
+
+/// C (m x n, row stride ldc) = A B^T + bias, or C += A B^T + bias with `accumulate`; A is m rows
+/// of k bfloat16 values (`lda` elements apart, even), B packed by da3_gemm_bf16_pack, bias n
+/// floats or NULL. FP32 accumulation. Requires AVX512-BF16.
+void da3_gemm_bf16(const uint16_t *a, size_t lda, const uint32_t *packed, size_t m, size_t n, size_t k,
+                   const float *bias, int accumulate, float *c, size_t ldc);
 
 /// Whether da3_attention_bf16_block can run here (head dimension 64 and AVX512-BF16).
 int da3_attention_bf16_available(size_t head_dim);

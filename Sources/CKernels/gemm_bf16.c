@@ -1,0 +1,108 @@
+// bfloat16 matrix products with FP32 accumulation (AVX512-BF16): C (m x n) (+)= A (m x k) B^T + bias,
+// for `Precision.fast`. B (n x k, as nn.Linear weights) is packed once into panels of 32 columns
+// holding bfloat16 pairs along k, so the micro-kernel multiplies 8 rows by 32 columns with one
+// broadcast of an A pair and two panel loads per pair of k (vdpbf16ps); A rows are bfloat16.
+#include <string.h>
+#include "ckernels.h"
+#include "dispatch.h"
+#include "vmath.h"
+
+#define PANEL 32
+#define ROWS 8
+#define ROW_BLOCK 64   // rows whose A slices stay in L1/L2 while every panel passes over them
+
+size_t da3_gemm_bf16_packed_words(size_t n, size_t k) { return (n + PANEL - 1) / PANEL * PANEL * (k / 2); }
+
+#ifdef DA3_X86
+#include <immintrin.h>
+
+DA3_TARGET_AVX512BF16 void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, uint32_t *packed) {
+    size_t pairs = k / 2, panels = (n + PANEL - 1) / PANEL;
+    for (size_t p = 0; p < panels; p++)
+        for (size_t c = 0; c < PANEL; c++) {
+            size_t col = p * PANEL + c;
+            uint32_t *dst = packed + p * PANEL * pairs + c;
+            if (col >= n) {
+                for (size_t i = 0; i < pairs; i++) dst[i * PANEL] = 0;
+                continue;
+            }
+            const float *row = w + col * ldw;
+            size_t i = 0;
+            for (; i + 16 <= pairs; i += 16) {
+                uint32_t words[16];
+                _mm512_storeu_si512(words, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 2 * i + 16),
+                                                                        _mm512_loadu_ps(row + 2 * i)));
+                for (int j = 0; j < 16; j++) dst[(i + j) * PANEL] = words[j];
+            }
+            for (; i < pairs; i++) {
+                uint16_t lo = da3_bf16_round_scalar(row[2 * i]), hi = da3_bf16_round_scalar(row[2 * i + 1]);
+                dst[i * PANEL] = (uint32_t)lo | (uint32_t)hi << 16;
+            }
+        }
+}
+
+#define DP(acc, a, b) _mm512_dpbf16_ps((acc), (__m512bh)(a), (__m512bh)(b))
+
+// R rows x one 32-column panel: acc = A rows . panel, then C = acc + bias or C += acc + bias.
+#define GEMM16_KERNEL(R)                                                                          \
+    DA3_TARGET_AVX512BF16 static void gemm16_rows_##R(const uint16_t *a, size_t lda,              \
+                                                      const uint32_t *panel, size_t pairs,        \
+                                                      const float *bias, int accumulate,          \
+                                                      float *c, size_t ldc, size_t cols) {        \
+        __m512 acc0[R], acc1[R];                                                                  \
+        for (int r = 0; r < R; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); } \
+        for (size_t i = 0; i < pairs; i++) {                                                      \
+            __m512i b0 = _mm512_loadu_si512(panel + i * PANEL);                                   \
+            __m512i b1 = _mm512_loadu_si512(panel + i * PANEL + 16);                              \
+            for (int r = 0; r < R; r++) {                                                         \
+                uint32_t pair;                                                                    \
+                memcpy(&pair, a + r * lda + 2 * i, sizeof pair);                                  \
+                __m512i av = _mm512_set1_epi32((int)pair);                                        \
+                acc0[r] = DP(acc0[r], av, b0);                                                    \
+                acc1[r] = DP(acc1[r], av, b1);                                                    \
+            }                                                                                     \
+        }                                                                                         \
+        __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);                       \
+        __mmask16 m1 = cols >= 32 ? 0xFFFF : (cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0); \
+        __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();              \
+        __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();         \
+        for (int r = 0; r < R; r++) {                                                             \
+            float *out = c + r * ldc;                                                             \
+            __m512 v0 = _mm512_add_ps(acc0[r], bias0), v1 = _mm512_add_ps(acc1[r], bias1);        \
+            if (accumulate) {                                                                     \
+                v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, out), v0);                           \
+                v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, out + 16), v1);                      \
+            }                                                                                     \
+            _mm512_mask_storeu_ps(out, m0, v0);                                                   \
+            _mm512_mask_storeu_ps(out + 16, m1, v1);                                              \
+        }                                                                                         \
+    }
+GEMM16_KERNEL(8)
+GEMM16_KERNEL(1)
+
+DA3_TARGET_AVX512BF16 void da3_gemm_bf16(const uint16_t *a, size_t lda, const uint32_t *packed, size_t m, size_t n,
+                                         size_t k, const float *bias, int accumulate, float *c, size_t ldc) {
+    size_t pairs = k / 2, panels = (n + PANEL - 1) / PANEL;
+    for (size_t r0 = 0; r0 < m; r0 += ROW_BLOCK) {
+        size_t rows = m - r0 < ROW_BLOCK ? m - r0 : ROW_BLOCK;
+        for (size_t p = 0; p < panels; p++) {
+            const uint32_t *panel = packed + p * PANEL * pairs;
+            size_t col = p * PANEL, cols = n - col < PANEL ? n - col : PANEL;
+            const float *pb = bias ? bias + col : NULL;
+            size_t r = 0;
+            for (; r + ROWS <= rows; r += ROWS)
+                gemm16_rows_8(a + (r0 + r) * lda, lda, panel, pairs, pb, accumulate, c + (r0 + r) * ldc + col, ldc, cols);
+            for (; r < rows; r++)
+                gemm16_rows_1(a + (r0 + r) * lda, lda, panel, pairs, pb, accumulate, c + (r0 + r) * ldc + col, ldc, cols);
+        }
+    }
+}
+#else
+void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, uint32_t *packed) {
+    (void)w; (void)n; (void)k; (void)ldw; (void)packed;
+}
+void da3_gemm_bf16(const uint16_t *a, size_t lda, const uint32_t *packed, size_t m, size_t n, size_t k,
+                   const float *bias, int accumulate, float *c, size_t ldc) {
+    (void)a; (void)lda; (void)packed; (void)m; (void)n; (void)k; (void)bias; (void)accumulate; (void)c; (void)ldc;
+}
+#endif
