@@ -41,6 +41,21 @@ DA3_TARGET_AVX512BF16 void da3_gemm_bf16_pack(const float *w, size_t n, size_t k
         }
 }
 
+DA3_TARGET_AVX512BF16 void da3_gemm_bf16_pack_kn(const float *b, size_t k, size_t n, size_t ldb, uint32_t *packed) {
+    size_t pairs = k / 2, panels = (n + PANEL - 1) / PANEL;
+    for (size_t i = 0; i < pairs; i++) {
+        const float *r0 = b + 2 * i * ldb, *r1 = r0 + ldb;
+        for (size_t p = 0; p < panels; p++)
+            for (size_t h = 0; h < PANEL; h += 16) {
+                size_t col = p * PANEL + h;
+                __mmask16 m = col >= n ? 0 : (n - col >= 16 ? 0xFFFF : (__mmask16)((1u << (n - col)) - 1));
+                __m512i lo = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, r0 + col)));
+                __m512i hi = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, r1 + col)));
+                _mm512_storeu_si512(packed + (p * pairs + i) * PANEL + h, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+            }
+    }
+}
+
 #define DP(acc, a, b) _mm512_dpbf16_ps((acc), (__m512bh)(a), (__m512bh)(b))
 
 // R rows x one 32-column panel: acc = A rows . panel, then C = acc + bias or C += acc + bias.
@@ -98,6 +113,9 @@ DA3_TARGET_AVX512BF16 void da3_gemm_bf16(const uint16_t *a, size_t lda, const ui
     }
 }
 #else
+void da3_gemm_bf16_pack_kn(const float *b, size_t k, size_t n, size_t ldb, uint32_t *packed) {
+    (void)b; (void)k; (void)n; (void)ldb; (void)packed;
+}
 void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, uint32_t *packed) {
     (void)w; (void)n; (void)k; (void)ldw; (void)packed;
 }

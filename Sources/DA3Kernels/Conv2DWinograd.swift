@@ -15,13 +15,17 @@ public struct Winograd3x3: Sendable {
     public let outChannels: Int
     /// Transformed weights U[xi][co][ci] (16 x outChannels x inChannels), xi = 4 * row + column of G g G^T.
     public let transformed: [Float]
+    /// `transformed` as bfloat16 for `Precision.fast` (empty otherwise).
+    public let transformedBF16: [UInt16]
     public let bias: [Float]?
 
     /// Transformed-data budget per chunk (floats): 16 x (in + out channels) x tiles.
     static let chunkBudget = 1 << 17
 
     /// weight: (outChannels, inChannels, 3, 3) as in PyTorch; bias: outChannels or nil.
-    public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int) {
+    /// `precision: .fast` (with AVX512-BF16 and an even inChannels) runs the 16 channel mixes as
+    /// bfloat16 products with FP32 accumulation; the transforms stay FP32.
+    public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int, precision: Precision = .exact) {
         precondition(weight.count == outChannels * inChannels * 9, "Winograd3x3: weight must be (out, in, 3, 3)")
         precondition(bias == nil || bias!.count == outChannels, "Winograd3x3: bias must have outChannels values")
         self.inChannels = inChannels
@@ -52,6 +56,14 @@ public struct Winograd3x3: Sendable {
             }
         }
         transformed = u
+        var u16 = [UInt16]()
+        if precision == .fast && Precision.fastAvailable && inChannels % 2 == 0 {
+            u16 = [UInt16](repeating: 0, count: u.count)
+            u.withUnsafeBufferPointer { src in
+                u16.withUnsafeMutableBufferPointer { Elementwise.toBF16(src.baseAddress!, into: $0.baseAddress!, count: src.count) }
+            }
+        }
+        transformedBF16 = u16
     }
 
     /// Whether this is expected to beat `Conv2D.forward` (im2col + GEMM) for a height x width input.
@@ -100,8 +112,11 @@ public struct Winograd3x3: Sendable {
         let workers = max(1, min(Parallel.threadCount, items, work / 4_000_000))
         let xs = UncheckedBox(x), ys = UncheckedBox(y), rs = UncheckedBox(residual)
         let relu: Int32 = reluInput ? 1 : 0
+        let fast = !transformedBF16.isEmpty
+        let packedWords = fast ? da3_gemm_bf16_packed_words(ld, cin) : 0
         transformed.withUnsafeBufferPointer { up in
-            let us = UncheckedBox(up.baseAddress!)
+          transformedBF16.withUnsafeBufferPointer { u16p in
+            let us = UncheckedBox(up.baseAddress!), u16s = UncheckedBox(u16p.baseAddress)
             let biasBox = UncheckedBox(bias)
             // Items are handed out one at a time, so a thread slowed by other processes takes fewer.
             let queue = TileQueue(count: items)
@@ -112,7 +127,8 @@ public struct Winograd3x3: Sendable {
                 // Columns past a chunk's tiles are computed and discarded: keep them finite.
                 v.initialize(repeating: 0, count: 16 * vStride)
                 m.initialize(repeating: 0, count: 16 * mStride)
-                defer { v.deallocate(); m.deallocate(); scratch.deallocate() }
+                let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: packedWords)
+                defer { v.deallocate(); m.deallocate(); scratch.deallocate(); packed.deallocate() }
                 let run = { (bp: UnsafePointer<Float>?) in
                     while let item = queue.next() {
                         let start = item * chunk, end = min(tiles, start + chunk)
@@ -126,8 +142,13 @@ public struct Winograd3x3: Sendable {
                         }
                         let n = (end - start + 15) / 16 * 16
                         for xi in 0..<16 {
-                            GEMM.serial(m: cout, n: n, k: cin, a: us.value + xi * cout * cin, lda: cin,
-                                        b: v + xi * vStride, ldb: ld, c: m + xi * mStride, ldc: ld)
+                            if fast, let u16 = u16s.value {
+                                da3_gemm_bf16_pack_kn(v + xi * vStride, cin, n, ld, packed)
+                                da3_gemm_bf16(u16 + xi * cout * cin, cin, packed, cout, n, cin, nil, 0, m + xi * mStride, ld)
+                            } else {
+                                GEMM.serial(m: cout, n: n, k: cin, a: us.value + xi * cout * cin, lda: cin,
+                                            b: v + xi * vStride, ldb: ld, c: m + xi * mStride, ldc: ld)
+                            }
                         }
                         t = start
                         while t < end {
@@ -140,6 +161,7 @@ public struct Winograd3x3: Sendable {
                 }
                 if let b = biasBox.value { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
             }
+          }
         }
     }
 }

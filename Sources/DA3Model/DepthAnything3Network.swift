@@ -59,7 +59,7 @@ public final class DepthAnything3Network: @unchecked Sendable {
         let loader = WeightLoader(source: source)
         let tokens = posEmbedTokens ?? (1 + 37 * 37)
         backbone = try VisionTransformer(loader, config: config, posEmbedTokens: tokens, precision: precision)
-        head = try DualDPTHead(loader, config: config)
+        head = try DualDPTHead(loader, config: config, precision: precision)
         camera = try CameraDecoder(loader, config: config)
         try loader.finish()
     }

@@ -18,7 +18,8 @@ struct DualDPTHead {
     let outputConv1: ConvWeights
     let output: OutputStage
 
-    init(_ loader: WeightLoader, config: ModelConfig) throws {
+    /// `precision: .fast` runs the 3x3 convolutions' Winograd channel mixes in bfloat16.
+    init(_ loader: WeightLoader, config: ModelConfig, precision: Precision = .exact) throws {
         typealias K = CheckpointKeys.Head
         let dimIn = 2 * config.embedDim, oc = config.headOutChannels, f = config.headFeatures
         patchSize = config.patchSize
@@ -33,10 +34,14 @@ struct DualDPTHead {
         upsample2 = (try loader.tensor(K.resize(1) + ".weight", [oc[1], oc[1], 2, 2]),
                      try loader.tensor(K.resize(1) + ".bias", [oc[1]]), oc[1])
         downsample = try ConvWeights(loader, K.resize(3), in: oc[3], out: oc[3], kernel: 3, stride: 2, padding: 1)
-        layerRN = try (0..<4).map { try ConvWeights(loader, K.layerRN($0), in: oc[$0], out: f, kernel: 3, padding: 1, bias: false) }
-        refine = try (1...4).map { try FeatureFusionBlock(loader, K.refine($0), features: f, hasResidual: $0 != 4) }
-        outputConv1 = try ConvWeights(loader, K.outputConv1, in: f, out: f / 2, kernel: 3, padding: 1)
-        output = OutputStage(conv2a: try ConvWeights(loader, K.outputConv2a, in: f / 2, out: 32, kernel: 3, padding: 1),
+        layerRN = try (0..<4).map { try ConvWeights(loader, K.layerRN($0), in: oc[$0], out: f, kernel: 3, padding: 1, bias: false,
+                                                    precision: precision) }
+        refine = try (1...4).map { try FeatureFusionBlock(loader, K.refine($0), features: f, hasResidual: $0 != 4,
+                                                         precision: precision) }
+        outputConv1 = try ConvWeights(loader, K.outputConv1, in: f, out: f / 2, kernel: 3, padding: 1,
+                                      precision: precision)
+        output = OutputStage(conv2a: try ConvWeights(loader, K.outputConv2a, in: f / 2, out: 32, kernel: 3, padding: 1,
+                                                 precision: precision),
                              conv2b: try ConvWeights(loader, K.outputConv2b, in: 32, out: 2, kernel: 1))
     }
 

@@ -19,11 +19,12 @@ struct FeatureFusionBlock {
     let rcu2: ResidualConvUnit
     let outConv: ConvWeights
 
-    init(_ loader: WeightLoader, _ key: String, features f: Int, hasResidual: Bool) throws {
+    init(_ loader: WeightLoader, _ key: String, features f: Int, hasResidual: Bool, precision: Precision = .exact) throws {
         typealias K = CheckpointKeys.Fusion
         func rcu(_ name: String) throws -> ResidualConvUnit {
-            ResidualConvUnit(conv1: try ConvWeights(loader, key + name + K.conv1, in: f, out: f, kernel: 3, padding: 1),
-                             conv2: try ConvWeights(loader, key + name + K.conv2, in: f, out: f, kernel: 3, padding: 1))
+            ResidualConvUnit(
+                conv1: try ConvWeights(loader, key + name + K.conv1, in: f, out: f, kernel: 3, padding: 1, precision: precision),
+                conv2: try ConvWeights(loader, key + name + K.conv2, in: f, out: f, kernel: 3, padding: 1, precision: precision))
         }
         rcu1 = hasResidual ? try rcu(K.rcu1) : nil
         rcu2 = try rcu(K.rcu2)

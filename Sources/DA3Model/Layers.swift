@@ -101,7 +101,7 @@ struct ConvWeights {
     let winograd: Winograd3x3?
 
     init(_ loader: WeightLoader, _ key: String, in inChannels: Int, out outChannels: Int, kernel: Int,
-         stride: Int = 1, padding: Int = 0, bias hasBias: Bool = true) throws {
+         stride: Int = 1, padding: Int = 0, bias hasBias: Bool = true, precision: Precision = .exact) throws {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
@@ -110,7 +110,8 @@ struct ConvWeights {
         weight = try loader.tensor(key + ".weight", [outChannels, inChannels, kernel, kernel])
         bias = hasBias ? try loader.tensor(key + ".bias", [outChannels]) : nil
         let winogradShape = kernel == 3 && stride == 1 && padding == 1
-        winograd = winogradShape ? Winograd3x3(weight: weight, bias: bias, inChannels: inChannels, outChannels: outChannels) : nil
+        winograd = winogradShape ? Winograd3x3(weight: weight, bias: bias, inChannels: inChannels, outChannels: outChannels,
+                                                precision: precision) : nil
     }
 
     func outputSize(height: Int, width: Int) -> (Int, Int) {

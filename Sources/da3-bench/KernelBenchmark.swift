@@ -32,6 +32,15 @@ enum KernelBenchmark {
             }
             report("  winograd F(2x2,3x3)", flops: 2 * h * w * cin * cout * 9, seconds: winoSeconds)
             print(String(format: "      speedup %.2fx", seconds / winoSeconds))
+            if Precision.fastAvailable {
+                let fast = Winograd3x3(weight: weight, bias: bias, inChannels: cin, outChannels: cout, precision: .fast)
+                let fastSeconds = best(repeats) {
+                    x.withUnsafeBufferPointer { xp in
+                        y.withUnsafeMutableBufferPointer { yp in fast.forward(xp.baseAddress!, height: h, width: w, into: yp.baseAddress!) }
+                    }
+                }
+                report("  winograd bf16 (fast mode)", flops: 2 * h * w * cin * cout * 9, seconds: fastSeconds)
+            }
         }
         let tokens = 2305, heads = 6, headDim = 64, dim = heads * headDim
         let qkv = (0..<(tokens * 3 * dim)).map { Float($0 % 17) * 0.01 }

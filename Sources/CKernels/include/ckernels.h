@@ -45,6 +45,10 @@ size_t da3_gemm_bf16_packed_words(size_t n, size_t k);
 /// Requires AVX512-BF16 (da3_attention_bf16_available).
 void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, uint32_t *packed);
 
+/// Packs B given as its transpose, k rows of n floats (`ldb` apart), in the same layout as
+/// da3_gemm_bf16_pack (so C = A (B^T)^T, e.g. Winograd's U V with V stored k x n).
+void da3_gemm_bf16_pack_kn(const float *b, size_t k, size_t n, size_t ldb, uint32_t *packed);
+
 /// C (m x n, row stride ldc) = A B^T + bias, or C += A B^T + bias with `accumulate`; A is m rows
 /// of k bfloat16 values (`lda` elements apart, even), B packed by da3_gemm_bf16_pack, bias n
 /// floats or NULL. FP32 accumulation. Requires AVX512-BF16.
