@@ -168,7 +168,8 @@ DA3_TARGET_AVX512BF16 static float exp2_row_bf16(const float *s, size_t n, float
 }
 
 DA3_TARGET_AVX512BF16 void da3_attention_bf16_block(const float *q, size_t ldq, const uint32_t *packed, size_t tokens,
-                                                     size_t rows, float scale, uint32_t *scratch, float *out, size_t ldo) {
+                                                     size_t rows, float scale, uint32_t *scratch, float *out,
+                                                     uint16_t *out_bf16, size_t ldo) {
     size_t panels = panels_of(tokens), pairs = token_pairs(tokens);
     const uint32_t *kp = packed, *vp = packed + panels * PANEL * PAIRS;
     float *scores = (float *)scratch;
@@ -192,8 +193,11 @@ DA3_TARGET_AVX512BF16 void da3_attention_bf16_block(const float *q, size_t ldq, 
     for (; i < rows; i++) pv16_rows_1(probs + i * pairs, pairs, vp, pairs, out + i * ldo, ldo);
     for (i = 0; i < rows; i++) {
         __m512 v = _mm512_set1_ps(inv[i]);
-        for (int c = 0; c < HD; c += 16)
-            _mm512_storeu_ps(out + i * ldo + c, _mm512_mul_ps(_mm512_loadu_ps(out + i * ldo + c), v));
+        for (int c = 0; c < HD; c += 16) {
+            __m512 o = _mm512_mul_ps(_mm512_loadu_ps(out + i * ldo + c), v);
+            if (out_bf16) _mm256_storeu_si256((__m256i *)(out_bf16 + i * ldo + c), (__m256i)_mm512_cvtneps_pbh(o));
+            else _mm512_storeu_ps(out + i * ldo + c, o);
+        }
     }
 }
 #else
@@ -202,7 +206,8 @@ void da3_attention_bf16_pack(const float *k, const float *v, size_t ld, size_t t
 }
 
 void da3_attention_bf16_block(const float *q, size_t ldq, const uint32_t *packed, size_t tokens, size_t rows,
-                              float scale, uint32_t *scratch, float *out, size_t ldo) {
-    (void)q; (void)ldq; (void)packed; (void)tokens; (void)rows; (void)scale; (void)scratch; (void)out; (void)ldo;
+                              float scale, uint32_t *scratch, float *out, uint16_t *out_bf16, size_t ldo) {
+    (void)q; (void)ldq; (void)packed; (void)tokens; (void)rows; (void)scale; (void)scratch; (void)out; (void)out_bf16;
+    (void)ldo;
 }
 #endif

@@ -36,7 +36,7 @@ public enum Attention {
         scratch: UnsafeMutablePointer<Float>, precision: Precision = .exact, into out: UnsafeMutablePointer<Float>
     ) {
         if precision == .fast && usesBF16Path(headDim: headDim) {
-            forwardBF16(qkv: qkv, tokens: tokens, heads: heads, scratch: scratch, into: out)
+            forwardBF16(qkv: qkv, tokens: tokens, heads: heads, scratch: scratch, into: out, bf16: nil)
             return
         }
         _ = GEMM.configureBLAS
@@ -82,11 +82,26 @@ public enum Attention {
         }
     }
 
+    /// `Precision.fast` attention with a bfloat16 result (the input of the projection that
+    /// follows); `work` (tokens x heads*64 floats) is work space. Falls back to the FP32 kernels and
+    /// a rounding pass where the bfloat16 ones cannot run.
+    public static func forwardBF16Output(
+        qkv: UnsafePointer<Float>, tokens: Int, heads: Int, headDim: Int,
+        scratch: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<UInt16>
+    ) {
+        guard usesBF16Path(headDim: headDim) else {
+            forward(qkv: qkv, tokens: tokens, heads: heads, headDim: headDim, scratch: scratch, into: work)
+            Elementwise.toBF16(work, into: out, count: tokens * heads * headDim)
+            return
+        }
+        forwardBF16(qkv: qkv, tokens: tokens, heads: heads, scratch: scratch, into: work, bf16: out)
+    }
+
     /// `Precision.fast`: K and V packed as bfloat16 pairs per head, then per (head, row block)
-    /// items on the bfloat16 micro-kernels (head dimension 64).
+    /// items on the bfloat16 micro-kernels (head dimension 64); the result goes to `bf16` when given.
     private static func forwardBF16(
         qkv: UnsafePointer<Float>, tokens: Int, heads: Int,
-        scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, bf16: UnsafeMutablePointer<UInt16>?
     ) {
         let headDim = 64, dim = heads * headDim, ld = 3 * dim
         let scale = 1 / Float(headDim).squareRoot()
@@ -98,6 +113,7 @@ public enum Attention {
         let packedWords = da3_attention_bf16_packed_words(tokens)
         let packed = words + threads * perThread
         let pq = UncheckedBox(qkv), po = UncheckedBox(out), ps = UncheckedBox(words), pp = UncheckedBox(packed)
+        let pb = UncheckedBox(bf16)
         Parallel.forEachIndex(min(threads, heads)) { w in
             var h = w
             while h < heads {
@@ -112,8 +128,10 @@ public enum Attention {
             while item < items {
                 let h = item / blocks, b = item % blocks
                 let row0 = b * blockRows, rows = min(blockRows, tokens - row0)
+                let offset = row0 * dim + h * headDim
                 da3_attention_bf16_block(pq.value + row0 * ld + h * headDim, ld, pp.value + h * packedWords, tokens,
-                                         rows, scale, ps.value + w * perThread, po.value + row0 * dim + h * headDim, dim)
+                                         rows, scale, ps.value + w * perThread, po.value + offset,
+                                         pb.value.map { $0 + offset }, dim)
                 item += workers
             }
         }

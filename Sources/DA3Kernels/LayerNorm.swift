@@ -17,4 +17,22 @@ public enum LayerNorm {
                                ys.value + range.lowerBound * sOut, sOut)
         }
     }
+
+    /// As `forward` (contiguous rows), writing bfloat16 (the input of `Precision.fast` products):
+    /// each row is normalized in FP32 into a cache-resident buffer, then rounded.
+    public static func forwardBF16(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int,
+        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float,
+        into y: UnsafeMutablePointer<UInt16>
+    ) {
+        let xs = UncheckedBox(x), ys = UncheckedBox(y), ws = UncheckedBox(weight), bs = UncheckedBox(bias)
+        Parallel.forEachChunk(rows, costPerItem: width * 5) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { row in
+                for r in range {
+                    da3_layernorm_rows(xs.value + r * width, 1, width, width, ws.value, bs.value, eps, row.baseAddress!, width)
+                    da3_f32_to_bf16(row.baseAddress!, ys.value + r * width, width)
+                }
+            }
+        }
+    }
 }

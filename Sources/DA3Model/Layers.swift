@@ -80,6 +80,15 @@ struct LayerNormWeights {
         bias = try loader.tensor(key + ".bias", [width])
     }
 
+    /// Normalizes `rows` contiguous rows into bfloat16.
+    func bf16(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<UInt16>) {
+        weight.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                LayerNorm.forwardBF16(x, rows: rows, width: width, weight: w.baseAddress!, bias: b.baseAddress!, eps: eps, into: y)
+            }
+        }
+    }
+
     /// Normalizes `rows` rows (strides in elements; in-place allowed).
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, inStride: Int? = nil,
                         into y: UnsafeMutablePointer<Float>, outStride: Int? = nil, parallel: Bool = true) {

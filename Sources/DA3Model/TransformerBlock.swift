@@ -85,19 +85,15 @@ struct TransformerBlock {
         let tokens = x.shape[0]
         x.data.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!
-            let normed = scratch.normed.baseAddress!, qkvBuf = scratch.qkv.baseAddress!
-            let attnOut = scratch.attn.baseAddress!
+            let qkvBuf = scratch.qkv.baseAddress!, attnOut = scratch.attn.baseAddress!
             let input16 = scratch.input16.baseAddress!, hidden16 = scratch.hidden16.baseAddress!
-            norm1(xp, rows: tokens, into: normed)
-            Elementwise.toBF16(normed, into: input16, count: tokens * dim)
+            norm1.bf16(xp, rows: tokens, into: input16)
             qkv.forwardBF16(input16, rows: tokens, into: qkvBuf)
             prepareQK(qkvBuf, tokens: tokens, positions: positions, rope: rope)
-            Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
-                              scratch: scratch.scores.baseAddress!, precision: .fast, into: attnOut)
-            Elementwise.toBF16(attnOut, into: input16, count: tokens * dim)
+            Attention.forwardBF16Output(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
+                                        scratch: scratch.scores.baseAddress!, work: attnOut, into: input16)
             proj.forwardBF16(input16, rows: tokens, accumulate: true, into: xp)
-            norm2(xp, rows: tokens, into: normed)
-            Elementwise.toBF16(normed, into: input16, count: tokens * dim)
+            norm2.bf16(xp, rows: tokens, into: input16)
             fc1.forwardGELUBF16(input16, rows: tokens, into: hidden16)
             fc2.forwardBF16(hidden16, rows: tokens, accumulate: true, into: xp)
         }
@@ -129,10 +125,10 @@ struct TransformerBlock {
 
 /// Work buffers reused by every block of a forward pass.
 struct BlockScratch {
+    /// LayerNorm outputs and MLP hidden activations (exact precision).
     var normed: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var qkv: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var attn: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
-    /// MLP hidden activations (exact precision).
     var hidden: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var scores: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     /// bfloat16 inputs of the linear layers and MLP hidden activations (fast precision).
@@ -147,13 +143,13 @@ struct BlockScratch {
         self.dim = dim
         hiddenWidth = hidden
         self.precision = precision
-        normed = .allocate(capacity: tokens * dim)
         qkv = .allocate(capacity: tokens * 3 * dim)
         attn = .allocate(capacity: tokens * dim)
         if precision == .fast {
             input16 = .allocate(capacity: tokens * dim)
             hidden16 = .allocate(capacity: tokens * hidden)
         } else {
+            normed = .allocate(capacity: tokens * dim)
             self.hidden = .allocate(capacity: tokens * hidden)
         }
         scores = .allocate(capacity: Attention.scratchCount(tokens: tokens, heads: heads, headDim: dim / heads))

@@ -69,9 +69,11 @@ void da3_attention_bf16_pack(const float *k, const float *v, size_t ld, size_t t
 
 /// The bfloat16 twin of da3_attention_block: out = softmax(scale q K^T) V for `rows` query rows,
 /// with products on bfloat16 inputs and float accumulation. `scratch` holds
-/// da3_attention_bf16_scratch_words(tokens, rows) words.
+/// da3_attention_bf16_scratch_words(tokens, rows) words. The result is left in `out` (float), or,
+/// when `out_bf16` is not NULL, rounded into `out_bf16` (`out` then only serves as work space);
+/// both have rows `ldo` elements apart.
 void da3_attention_bf16_block(const float *q, size_t ldq, const uint32_t *packed, size_t tokens, size_t rows,
-                              float scale, uint32_t *scratch, float *out, size_t ldo);
+                              float scale, uint32_t *scratch, float *out, uint16_t *out_bf16, size_t ldo);
 
 /// Fixes glibc's mmap threshold at `bytes` (blocks below it come from the heap) and its trim
 /// threshold at twice that (free memory kept at the heap top for reuse). No-op on other C libraries.
