@@ -18,6 +18,17 @@ public enum LayerNorm {
         }
     }
 
+    /// `rows` rows on the calling thread, straight into the C kernel (for many small calls inside
+    /// an already parallel region, e.g. per-head q/k norms).
+    @inline(__always)
+    public static func serial(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int, inStride: Int,
+        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float,
+        into y: UnsafeMutablePointer<Float>, outStride: Int
+    ) {
+        da3_layernorm_rows(x, rows, width, inStride, weight, bias, eps, y, outStride)
+    }
+
     /// As `forward` (contiguous rows), writing bfloat16 (the input of `Precision.fast` products):
     /// each row is normalized in FP32 into a cache-resident buffer, then rounded.
     public static func forwardBF16(

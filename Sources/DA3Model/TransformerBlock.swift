@@ -105,13 +105,21 @@ struct TransformerBlock {
         guard qNorm != nil || usesRoPE else { return }
         let stride = 3 * dim
         let qs = UncheckedBox(qkv)
-        Parallel.forEachChunk(tokens, costPerItem: 2 * dim * 8) { range in
+        // q and k norm weights and biases in one table, so the small per-token calls need no setup.
+        let table = [qNorm, kNorm].compactMap { $0 }.flatMap { $0.weight + $0.bias }
+        table.withUnsafeBufferPointer { tb in
+          let tp = UncheckedBox(tb.baseAddress)
+          Parallel.forEachChunk(tokens, costPerItem: 2 * dim * 8) { range in
             for t in range {
-                let q = qs.value + t * stride, k = q + dim
-                if let qNorm, let kNorm {
-                    qNorm(q, rows: heads, inStride: headDim, into: q, outStride: headDim, parallel: false)
-                    kNorm(k, rows: heads, inStride: headDim, into: k, outStride: headDim, parallel: false)
+                let q = qs.value + t * stride
+                if let norm = tp.value, let eps = qNorm?.eps {
+                    for i in 0..<2 {  // q, then k
+                        let p = q + i * dim, w = norm + 2 * i * headDim
+                        LayerNorm.serial(p, rows: heads, width: headDim, inStride: headDim, weight: w,
+                                         bias: w + headDim, eps: eps, into: p, outStride: headDim)
+                    }
                 }
+                let k = q + dim
                 guard usesRoPE else { continue }
                 let (py, px) = positions[t]
                 for h in 0..<heads {
@@ -119,6 +127,7 @@ struct TransformerBlock {
                     rope.apply(k + h * headDim, posY: py, posX: px)
                 }
             }
+          }
         }
     }
 }
