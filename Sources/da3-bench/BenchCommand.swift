@@ -31,6 +31,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the engine's results as JSON to this file.")
     var json: String?
 
+    @Option(name: .customLong("depth-dir"), help: "Write each size's depth map (last run) as depth_HxW.npy into this directory (the harness compares it with PyTorch).")
+    var depthDir: String?
+
     @Option(help: "Engine precision: exact (FP32, default) or fast (bfloat16 products; needs AVX512-BF16).")
     var precision: String = "exact"
 
@@ -85,7 +88,12 @@ struct BenchCommand: ParsableCommand {
                           + String(format: "%.3f s  ratio engine/peer %.2f", median, result.forwardMedian / median))
                 }
             }
+            if let depthDir {
+                try OutputWriters.writeAtomically(OutputWriters.npy(result.depth, shape: [h, w]),
+                                                  to: URL(fileURLWithPath: depthDir).appendingPathComponent("depth_\(key).npy"))
+            }
             sizeReports[key] = ["forward_median_s": result.forwardMedian, "forward_min_s": result.forwardMin,
+                                "forward_runs_s": result.forwardRuns,
                                 "flops": flops.total, "stages_median_s": result.stageMedians,
                                 "gflops": gflops] as [String: Any]
         }

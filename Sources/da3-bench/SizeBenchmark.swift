@@ -9,6 +9,10 @@ struct SizeBenchmark {
 
     struct Result {
         var forwardMedian: Double, forwardMin: Double
+        /// Every timed run's forward seconds.
+        var forwardRuns: [Double]
+        /// Depth of the last run (H x W), on the harness's synthetic input.
+        var depth: [Float]
         /// Stage name → median seconds, in pipeline order.
         var stageMedians: [String: Double]
         var stageOrder: [String]
@@ -34,7 +38,7 @@ struct SizeBenchmark {
                               pixels: SyntheticImage.rgb(width: width * 2 + 6, height: height * 2 + 6))
         let input = SyntheticImage.normalized(width: width, height: height)
         let processRes = max(height, width)
-        var forward: [Double] = [], stages: [String: [Double]] = [:]
+        var forward: [Double] = [], stages: [String: [Double]] = [:], depth: [Float] = []
         for iteration in 0...runs {
             var times: [String: Double] = [:]
             var clock = Stopwatch()
@@ -46,13 +50,14 @@ struct SizeBenchmark {
             let forwardTime = ["backbone", "head", "camera"].reduce(0) { $0 + (times[$1] ?? 0) }
             _ = clock.lap()
             _ = OutputWriters.npy(out.depth, shape: [height, width])
+            depth = out.depth
             times["postprocess"] = clock.lap()
             guard iteration > 0 else { continue }  // warm-up
             forward.append(forwardTime)
             for (k, v) in times { stages[k, default: []].append(v) }
         }
         let order = ["preprocess", "backbone", "head", "camera", "postprocess"]
-        return Result(forwardMedian: median(forward), forwardMin: forward.min() ?? 0,
+        return Result(forwardMedian: median(forward), forwardMin: forward.min() ?? 0, forwardRuns: forward, depth: depth,
                       stageMedians: stages.mapValues(median), stageOrder: order)
     }
 }

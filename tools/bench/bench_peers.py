@@ -29,6 +29,9 @@ CACHE = os.path.join(HERE, ".cache")
 DEFAULT_CKPT = os.path.join(ROOT, "goldens-full", "small", "model.safetensors")
 DEFAULT_SRC = os.environ.get("DA3_SRC", "/tmp/setup/src")
 RUNTIMES = ("pytorch", "onnxruntime", "litert")
+# The Swift engine (da3-bench, --engine) in its two precisions, timed in the same rounds as the peers.
+ENGINE_RUNTIMES = ("engine", "engine-fast")
+DEFAULT_ENGINE = os.path.join(ROOT, ".build", "release", "da3-bench")
 
 sys.path[:0] = [HERE, REF]
 
@@ -314,6 +317,24 @@ def run_child(args, *child_args, timeout=3600):
     raise RuntimeError(f"child {' '.join(child_args)} failed (rc {p.returncode}):\n{tail}")
 
 
+def run_engine(args, rt, key, out_npy, timeout=3600):
+    """One da3-bench run (one warm-up, then args.runs timed forwards) on the same synthetic input."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "engine.json")
+        cmd = [args.engine, "--sizes", key, "--runs", str(args.runs), "--threads", str(args.threads),
+               "--precision", "fast" if rt == "engine-fast" else "exact", "--json", report, "--depth-dir", tmp]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed (rc {p.returncode}):\n{(p.stdout[-1500:] + p.stderr[-3000:]).strip()}")
+        with open(report) as f:
+            r = json.load(f)
+        os.replace(os.path.join(tmp, f"depth_{key}.npy"), out_npy)
+    size = r["sizes"][key]
+    return {"runs": size["forward_runs_s"], "peak_rss_mb": r["peak_rss_mb"], "stages_median_s": size["stages_median_s"],
+            "engine_gemm_peak_gflops": r["gemm_peak_gflops"], "precision": r["precision"]}
+
+
 def machine_info(threads: int) -> dict:
     model, flags = platform.processor(), ""
     try:
@@ -407,10 +428,15 @@ def main() -> None:
     ap.add_argument("--rebuild", action="store_true", help="re-export cached .onnx/.tflite")
     ap.add_argument("--no-gemm", action="store_true")
     ap.add_argument("--rounds", type=int, default=1,
-                    help="run each runtime's child this many times per size (runs pooled; helps on a noisy machine)")
+                    help="time every runtime this many times per size, rounds interleaving the runtimes "
+                         "(runs pooled; helps on a noisy machine)")
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
                     help="before each timed child, wait up to SECONDS for the CPUs to be idle (<15%% busy)")
     ap.add_argument("--no-verify", action="store_true", help="skip the official-vs-patched check and FlopCounterMode")
+    ap.add_argument("--engine", nargs="?", const=DEFAULT_ENGINE, default=None, metavar="DA3_BENCH",
+                    help="also time the Swift engine (exact and fast precision) with this da3-bench binary "
+                         f"(default {os.path.relpath(DEFAULT_ENGINE, ROOT)}; build it with "
+                         "`swift build -c release --product da3-bench`), side by side with the peers")
     # child mode
     ap.add_argument("--child", choices=["gemm", "verify", "export", "run"], help=argparse.SUPPRESS)
     ap.add_argument("--size", help=argparse.SUPPRESS)
@@ -431,8 +457,11 @@ def main() -> None:
         a.sizes, a.runs, a.runtimes = "56x56", 1, "pytorch"
     sizes = [tuple(int(v) for v in s.lower().split("x")) for s in a.sizes.split(",") if s]
     runtimes = [r for r in a.runtimes.split(",") if r]
+    if a.engine:
+        runtimes += [r for r in ENGINE_RUNTIMES if r not in runtimes]
     for r in runtimes:
-        assert r in RUNTIMES, r
+        assert r in RUNTIMES + ENGINE_RUNTIMES, r
+        assert a.engine or r not in ENGINE_RUNTIMES, f"{r} needs --engine"
     for (H, W) in sizes:
         assert H % 14 == 0 and W % 14 == 0, f"{H}x{W}: sides must be multiples of 14"
     import exportable
@@ -465,6 +494,7 @@ def main() -> None:
                   f"uncounted), {v['flop_counter_twin_explicit_attn']['total'] / 1e9:.2f} GFLOP (twin, explicit attention)",
                   flush=True)
         ref = None
+        extras, outs, results = {}, {}, {}
         for rt in runtimes:
             model_path = None
             if rt in ("onnxruntime", "litert"):
@@ -477,34 +507,44 @@ def main() -> None:
                                   "--convt", a.convt)
                     S.setdefault("export", {})[rt] = e
                     print(f"    {e['export_s']:.1f} s, {e['bytes'] / 1e6:.1f} MB", flush=True)
-            out_npy = os.path.join(CACHE, f"depth_{rt}_{key}.npy")
-            extra = ["--model", model_path] if model_path else []
-            r = None
-            for rnd in range(a.rounds):
+            outs[rt] = os.path.join(CACHE, f"depth_{rt}_{key}.npy")
+            extras[rt] = ["--model", model_path] if model_path else []
+        # Rounds interleave the runtimes, so on a machine whose speed drifts every runtime sees
+        # the same conditions.
+        for rnd in range(a.rounds):
+            for rt in runtimes:
+                r = results.get(rt)
+                if r is not None and "error" in r:
+                    continue
                 busy = wait_idle(a.wait_idle) if a.wait_idle else cpu_busy(0.5)
                 try:
-                    ri = run_child(a, "--child", "run", "--runtime", rt, "--size", key, "--runs", str(a.runs),
-                                   "--out", out_npy, *extra)
+                    if rt in ENGINE_RUNTIMES:
+                        ri = run_engine(a, rt, key, outs[rt])
+                    else:
+                        ri = run_child(a, "--child", "run", "--runtime", rt, "--size", key, "--runs", str(a.runs),
+                                       "--out", outs[rt], *extras[rt])
                 except Exception as e:  # keep going; record the failure
                     print(f"  {rt}: FAILED: {e}", flush=True)
-                    r = {"error": str(e)[-2000:]}
-                    break
+                    results[rt] = {"error": str(e)[-2000:]}
+                    continue
                 ri["cpu_busy_before"] = round(busy, 3)
                 if r is None:
-                    r = ri
+                    r = results[rt] = ri
                     r["rounds"] = [ri["runs"]]
                     r["cpu_busy_before"] = [ri["cpu_busy_before"]]
                 else:
                     r["rounds"].append(ri["runs"])
                     r["cpu_busy_before"].append(ri["cpu_busy_before"])
                     r["peak_rss_mb"] = max(r["peak_rss_mb"], ri["peak_rss_mb"])
+        for rt in runtimes:
+            r = results[rt]
             if "error" in r:
                 S[rt] = r
                 continue
             r["runs"] = [t for rr in r["rounds"] for t in rr]
             r["median_s"] = statistics.median(r["runs"])
             r["min_s"] = min(r["runs"])
-            d = np.load(out_npy)
+            d = np.load(outs[rt])
             if rt == "pytorch":
                 ref = d
             if ref is not None:
@@ -512,8 +552,8 @@ def main() -> None:
                 r["max_rel_err"] = float(np.max(np.abs(d - ref) / np.abs(ref)))
             else:
                 r["corr"] = None
-            if model_path:
-                r["model_file"] = os.path.relpath(model_path, ROOT)
+            if extras[rt]:
+                r["model_file"] = os.path.relpath(extras[rt][1], ROOT)
             S[rt] = r
         print_table(key, S, runtimes, res.get("gemm_peak_gflops"))
     if not a.no_gemm and not a.quick:
@@ -567,6 +607,13 @@ def print_table(key, S, runtimes, peak):
         mr = f"{r['max_rel_err']:.1e}" if r.get("max_rel_err") is not None else "n/a"
         print(f"  {rt:<12} {r['median_s']:9.3f} {r['min_s']:8.3f} {gf:8.1f} {pk:>6} {r['peak_rss_mb']:12.0f} "
               f"{c:>12} {mr:>9}", flush=True)
+    for rt in ENGINE_RUNTIMES:
+        r = S.get(rt)
+        if not r or "error" in r:
+            continue
+        ratios = {p: r["median_s"] / S[p]["median_s"] for p in RUNTIMES if S.get(p, {}).get("median_s")}
+        S.setdefault("ratios", {})[rt] = ratios
+        print(f"  {rt} / peer (medians): " + ", ".join(f"{p} {v:.2f}" for p, v in ratios.items()), flush=True)
 
 
 if __name__ == "__main__":
