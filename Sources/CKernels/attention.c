@@ -4,7 +4,6 @@
 #include <math.h>
 #include <string.h>
 #include "ckernels.h"
-#include "vmath.h"
 #include "dispatch.h"
 
 #define HD 64      // head dimension handled by the fast path
@@ -104,16 +103,43 @@ QK_KERNEL(1)
 PV_KERNEL(6)
 PV_KERNEL(1)
 
+// exp(x) on 16 lanes: da3_expf's range reduction and polynomial (about 1 ulp), with 2^n applied by
+// scalef (exact for the clamped range, as da3_expf's exponent-bits multiply).
+DA3_TARGET_AVX512 static inline __m512 exp16(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
 // e = exp(s - max) in place; returns the sum. One pass: the row maximum came from the QK kernel.
 DA3_TARGET_AVX512 static float exp_row(float *row, size_t n, float max) {
-    _Pragma("clang fp reassociate(on)")
-    float sum = 0.0f;
-    for (size_t i = 0; i < n; i++) {
-        float e = da3_expf(row[i] - max);
-        row[i] = e;
-        sum += e;
+    __m512 vmax = _mm512_set1_ps(max), sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 e0 = exp16(_mm512_sub_ps(_mm512_loadu_ps(row + i), vmax));
+        __m512 e1 = exp16(_mm512_sub_ps(_mm512_loadu_ps(row + i + 16), vmax));
+        _mm512_storeu_ps(row + i, e0);
+        _mm512_storeu_ps(row + i + 16, e1);
+        sum0 = _mm512_add_ps(sum0, e0);
+        sum1 = _mm512_add_ps(sum1, e1);
     }
-    return sum;
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 e = _mm512_maskz_mov_ps(m, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + i), vmax)));
+        _mm512_mask_storeu_ps(row + i, m, e);
+        sum0 = _mm512_add_ps(sum0, e);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(sum0, sum1));
 }
 
 // Softmax is applied as O = (sum_t e_t v_t) / sum_t e_t: the normalization scales the 64 outputs
