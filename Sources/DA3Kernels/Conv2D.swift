@@ -11,11 +11,12 @@ public enum Conv2D {
     static let bandBudget = 1 << 21
 
     /// weight: (outChannels, inChannels, kernel, kernel); bias: outChannels or nil.
-    /// Writes (outChannels, outH, outW) into `y`.
+    /// Writes (outChannels, outH, outW) into `y`. With `weightBF16` (the same weights as bfloat16,
+    /// `Precision.fast`) the im2col products run in bfloat16 with FP32 accumulation.
     public static func forward(
         _ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outChannels: Int,
-        kernel: Int, stride: Int = 1, padding: Int = 0,
+        kernel: Int, stride: Int = 1, padding: Int = 0, weightBF16: UnsafePointer<UInt16>? = nil,
         into y: UnsafeMutablePointer<Float>
     ) {
         let outH = outputSize(height, kernel: kernel, stride: stride, padding: padding)
@@ -33,8 +34,13 @@ public enum Conv2D {
                 let rows = min(bandRows, outH - r0)
                 im2col(x, channels: channels, height: height, width: width, kernel: kernel, stride: stride, padding: padding,
                        outW: outW, rowStart: r0, rows: rows, into: col)
-                GEMM.sgemm(m: outChannels, n: rows * outW, k: kk, a: weight, lda: kk, b: col, ldb: rows * outW,
-                           c: y + r0 * outW, ldc: plane)
+                if let weightBF16 {
+                    GEMMBF16.product(weightBF16, m: outChannels, b: col, layout: .columns, n: rows * outW, k: kk,
+                                     into: y + r0 * outW, ldc: plane)
+                } else {
+                    GEMM.sgemm(m: outChannels, n: rows * outW, k: kk, a: weight, lda: kk, b: col, ldb: rows * outW,
+                               c: y + r0 * outW, ldc: plane)
+                }
                 r0 += rows
             }
         }

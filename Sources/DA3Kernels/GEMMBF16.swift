@@ -62,9 +62,44 @@ public enum GEMMBF16 {
         }
     }
 
+    /// How the float operand B of `product` is stored.
+    public enum Layout: Sendable {
+        /// n rows of k values (B itself, as `nn.Linear` weights or activations row by row).
+        case rows
+        /// k rows of n values (B^T, e.g. an im2col matrix or a planar map).
+        case columns
+    }
+
+    /// C (m x n, rows `ldc` apart) = A B^T for bfloat16 A (m x k, weights converted once) and float
+    /// B (activations, rounded and packed here, in parallel); FP32 accumulation.
+    public static func product(
+        _ a: UnsafePointer<UInt16>, m: Int, b: UnsafePointer<Float>, layout: Layout, n: Int, k: Int,
+        into c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        precondition(k % 2 == 0, "bfloat16 products need an even inner dimension")
+        let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: da3_gemm_bf16_packed_words(n, k))
+        defer { packed.deallocate() }
+        let panels = (n + 31) / 32
+        let io = UncheckedBox((a, b, packed, c))
+        // Pack whole 32-column panels per thread.
+        Parallel.forEachChunk(panels, costPerItem: 32 * k) { range in
+            let (_, b, packed, _) = io.value
+            let first = range.lowerBound * 32, count = min(n, range.upperBound * 32) - first
+            let dst = packed + range.lowerBound * 32 * (k / 2)
+            switch layout {
+            case .rows: da3_gemm_bf16_pack(b + first * k, count, k, k, dst)
+            case .columns: da3_gemm_bf16_pack_kn(b + first, k, count, n, dst)
+            }
+        }
+        forEachRowPart(m, cost: n * k) { start, count in
+            let (a, _, packed, c) = io.value
+            da3_gemm_bf16(a + start * k, k, packed, count, n, k, nil, 0, c + start * ldc, ldc)
+        }
+    }
+
     /// Calls body(start, count) on row parts (multiples of 8) over the engine's threads.
     private static func forEachRowPart(_ rows: Int, cost: Int, _ body: @escaping (Int, Int) -> Void) {
-        let workers = rows * cost >= 2_000_000 ? min(Parallel.threadCount, max(1, rows / 32)) : 1
+        let workers = rows * cost >= 2_000_000 ? min(Parallel.threadCount, max(1, rows / 8)) : 1
         let part = ((rows + workers - 1) / workers + 7) / 8 * 8
         let b = UncheckedBox(body)
         Parallel.forEachIndex(workers) { w in

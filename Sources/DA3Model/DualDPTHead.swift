@@ -7,6 +7,8 @@ struct DualDPTHead {
     let norm: LayerNormWeights
     /// 1x1 projections to out_channels[k], as (C_k x 2D) matrices with bias.
     let projects: [LinearWeights]
+    /// The projections' weights as bfloat16 (`Precision.fast`; empty otherwise).
+    let projectsBF16: [[UInt16]]
     /// resize_layers: ConvTranspose k4s4, ConvTranspose k2s2, identity, Conv 3x3 stride 2.
     let upsample4: (weight: [Float], bias: [Float], channels: Int)
     let upsample2: (weight: [Float], bias: [Float], channels: Int)
@@ -18,7 +20,8 @@ struct DualDPTHead {
     let outputConv1: ConvWeights
     let output: OutputStage
 
-    /// `precision: .fast` runs the 3x3 convolutions' Winograd channel mixes in bfloat16.
+    /// `precision: .fast` runs the projections, the 3x3 convolutions' Winograd channel mixes and
+    /// the strided convolution in bfloat16.
     init(_ loader: WeightLoader, config: ModelConfig, precision: Precision = .exact) throws {
         typealias K = CheckpointKeys.Head
         let dimIn = 2 * config.embedDim, oc = config.headOutChannels, f = config.headFeatures
@@ -29,11 +32,13 @@ struct DualDPTHead {
             let b = try loader.tensor(K.project(k) + ".bias", [oc[k]])
             return LinearWeights(weight: w, bias: b, in: dimIn, out: oc[k])
         }
+        projectsBF16 = precision == .fast ? projects.map { $0.weight.bf16() } : []
         upsample4 = (try loader.tensor(K.resize(0) + ".weight", [oc[0], oc[0], 4, 4]),
                      try loader.tensor(K.resize(0) + ".bias", [oc[0]]), oc[0])
         upsample2 = (try loader.tensor(K.resize(1) + ".weight", [oc[1], oc[1], 2, 2]),
                      try loader.tensor(K.resize(1) + ".bias", [oc[1]]), oc[1])
-        downsample = try ConvWeights(loader, K.resize(3), in: oc[3], out: oc[3], kernel: 3, stride: 2, padding: 1)
+        downsample = try ConvWeights(loader, K.resize(3), in: oc[3], out: oc[3], kernel: 3, stride: 2, padding: 1,
+                                     precision: precision)
         layerRN = try (0..<4).map { try ConvWeights(loader, K.layerRN($0), in: oc[$0], out: f, kernel: 3, padding: 1, bias: false,
                                                     precision: precision) }
         refine = try (1...4).map { try FeatureFusionBlock(loader, K.refine($0), features: f, hasResidual: $0 != 4,
@@ -63,9 +68,16 @@ struct DualDPTHead {
             var x = Tensor(zeros: [proj.outFeatures, gh, gw])
             x.data.withUnsafeMutableBufferPointer { xp in
                 normed.withUnsafeBufferPointer { np in
-                    proj.weight.withUnsafeBufferPointer { wp in
-                        GEMM.sgemm(transB: true, m: proj.outFeatures, n: n, k: dimIn, a: wp.baseAddress!, lda: dimIn,
-                                   b: np.baseAddress!, ldb: dimIn, c: xp.baseAddress!, ldc: n)
+                    if projectsBF16.isEmpty {
+                        proj.weight.withUnsafeBufferPointer { wp in
+                            GEMM.sgemm(transB: true, m: proj.outFeatures, n: n, k: dimIn, a: wp.baseAddress!, lda: dimIn,
+                                       b: np.baseAddress!, ldb: dimIn, c: xp.baseAddress!, ldc: n)
+                        }
+                    } else {
+                        projectsBF16[k].withUnsafeBufferPointer { wp in
+                            GEMMBF16.product(wp.baseAddress!, m: proj.outFeatures, b: np.baseAddress!, layout: .rows, n: n,
+                                             k: dimIn, into: xp.baseAddress!, ldc: n)
+                        }
                     }
                 }
                 for c in 0..<proj.outFeatures { for i in 0..<n { xp[c * n + i] += proj.bias[c] } }

@@ -108,6 +108,8 @@ struct ConvWeights {
     let bias: [Float]?
     /// Winograd F(2x2,3x3) form of 3x3 stride-1 pad-1 weights, transformed once at load.
     let winograd: Winograd3x3?
+    /// `weight` as bfloat16 for the im2col path in `Precision.fast` (empty otherwise).
+    let weightBF16: [UInt16]
 
     init(_ loader: WeightLoader, _ key: String, in inChannels: Int, out outChannels: Int, kernel: Int,
          stride: Int = 1, padding: Int = 0, bias hasBias: Bool = true, precision: Precision = .exact) throws {
@@ -121,6 +123,9 @@ struct ConvWeights {
         let winogradShape = kernel == 3 && stride == 1 && padding == 1
         winograd = winogradShape ? Winograd3x3(weight: weight, bias: bias, inChannels: inChannels, outChannels: outChannels,
                                                 precision: precision) : nil
+        let kk = inChannels * kernel * kernel
+        weightBF16 = precision == .fast && !winogradShape && kernel > 1 && kk % 2 == 0 && Precision.fastAvailable
+            ? weight.bf16() : []
     }
 
     func outputSize(height: Int, width: Int) -> (Int, Int) {
@@ -155,15 +160,29 @@ struct ConvWeights {
             weight.withUnsafeBufferPointer { wp in
                 y.data.withUnsafeMutableBufferPointer { yp in
                     bias.withOptionalPointer { bp in
-                        Conv2D.forward(xp.baseAddress!, channels: inChannels, height: h, width: w, weight: wp.baseAddress!,
-                                       bias: bp, outChannels: outChannels, kernel: kernel, stride: stride,
-                                       padding: padding, into: yp.baseAddress!)
+                        weightBF16.withUnsafeBufferPointer { w16 in
+                            Conv2D.forward(xp.baseAddress!, channels: inChannels, height: h, width: w, weight: wp.baseAddress!,
+                                           bias: bp, outChannels: outChannels, kernel: kernel, stride: stride,
+                                           padding: padding, weightBF16: w16.isEmpty ? nil : w16.baseAddress,
+                                           into: yp.baseAddress!)
+                        }
                     }
                 }
             }
         }
         if let residual { y.add(residual) }
         return y
+    }
+}
+
+extension Array where Element == Float {
+    /// The values rounded to bfloat16 (bit patterns).
+    func bf16() -> [UInt16] {
+        var out = [UInt16](repeating: 0, count: count)
+        withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { Elementwise.toBF16(src.baseAddress!, into: $0.baseAddress!, count: src.count) }
+        }
+        return out
     }
 }
 

@@ -79,6 +79,31 @@ final class BFloat16Tests: XCTestCase {
         }
     }
 
+    func testProductWithFloatOperandInBothLayouts() throws {
+        try XCTSkipUnless(Precision.fastAvailable, "this CPU has no AVX512-BF16")
+        var rng = SeededRNG(seed: 53)
+        for (m, n, k) in [(1, 1, 2), (24, 70, 48), (48, 100, 96), (17, 33, 768)] {
+            let a = rng.floats(m * k), b = rng.floats(n * k, -3, 3)  // b: n x k
+            let a16 = a.map(referenceBF16), b16 = b.map(referenceBF16)
+            let ref = (0..<(m * n)).map { i in
+                (0..<k).reduce(0.0) { $0 + float(a16[(i / n) * k + $1]) * float(b16[(i % n) * k + $1]) }
+            }
+            let bT = (0..<(k * n)).map { b[($0 % n) * k + $0 / n] }  // k x n
+            for (layout, operand) in [(GEMMBF16.Layout.rows, b), (.columns, bT)] {
+                var c = [Float](repeating: .nan, count: m * n)
+                a16.withUnsafeBufferPointer { ap in
+                    operand.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer {
+                            GEMMBF16.product(ap.baseAddress!, m: m, b: bp.baseAddress!, layout: layout, n: n, k: k,
+                                             into: $0.baseAddress!, ldc: n)
+                        }
+                    }
+                }
+                XCTAssertLessThan(normalizedError(c, ref), 1e-6, "\(m)x\(n)x\(k) \(layout)")
+            }
+        }
+    }
+
     func testAttentionIsCloseToFP32() throws {
         try XCTSkipUnless(Precision.fastAvailable, "this CPU has no AVX512-BF16")
         var rng = SeededRNG(seed: 52)
