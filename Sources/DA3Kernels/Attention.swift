@@ -3,7 +3,7 @@ import CKernels
 /// Multi-head scaled dot-product attention over a fused QKV buffer, as
 /// `F.scaled_dot_product_attention` on heads split from `nn.Linear(dim, 3*dim)`.
 ///
-/// Work is split into (head, block of query rows) items spread over the engine's threads; each
+/// Work is split into (head, block of query rows) items taken one at a time by the engine's threads; each
 /// item keeps its score block (rows x tokens) in a per-thread buffer that stays in cache, runs
 /// softmax on it, and multiplies by V, so the full tokens x tokens matrix is never written out.
 /// With head dimension 64 on AVX-512 the products run in the CKernels micro-kernels on K/V packed
@@ -45,7 +45,6 @@ public enum Attention {
         let scale = 1 / Float(headDim).squareRoot()
         let blocks = (tokens + blockRows - 1) / blockRows
         let items = heads * blocks
-        let workers = min(Parallel.threadCount, items)
         let fast = usesFastPath(headDim: headDim)
         let packedCount = fast ? da3_attention_packed_count(tokens) : 0
         let packed = scratch + Parallel.threadCount * blockRows * tokens
@@ -60,24 +59,20 @@ public enum Attention {
                 }
             }
         }
-        Parallel.forEachIndex(workers) { w in
+        Parallel.forEachItem(items) { w, item in
             let scores = ps.value + w * blockRows * tokens
-            var item = w
-            while item < items {
-                let h = item / blocks, b = item % blocks
-                let row0 = b * blockRows, rows = min(blockRows, tokens - row0)
-                let q = pq.value + row0 * ld + h * headDim
-                let o = po.value + row0 * dim + h * headDim
-                if fast {
-                    da3_attention_block(q, ld, pp.value + h * packedCount, tokens, rows, scale, scores, o, dim)
-                } else {
-                    let k = pq.value + dim + h * headDim, v = pq.value + 2 * dim + h * headDim
-                    GEMM.serial(transB: true, m: rows, n: tokens, k: headDim, alpha: scale,
-                                a: q, lda: ld, b: k, ldb: ld, c: scores, ldc: tokens)
-                    Softmax.serialRows(scores, rows: rows, width: tokens, ld: tokens)
-                    GEMM.serial(m: rows, n: headDim, k: tokens, a: scores, lda: tokens, b: v, ldb: ld, c: o, ldc: dim)
-                }
-                item += workers
+            let h = item / blocks, b = item % blocks
+            let row0 = b * blockRows, rows = min(blockRows, tokens - row0)
+            let q = pq.value + row0 * ld + h * headDim
+            let o = po.value + row0 * dim + h * headDim
+            if fast {
+                da3_attention_block(q, ld, pp.value + h * packedCount, tokens, rows, scale, scores, o, dim)
+            } else {
+                let k = pq.value + dim + h * headDim, v = pq.value + 2 * dim + h * headDim
+                GEMM.serial(transB: true, m: rows, n: tokens, k: headDim, alpha: scale,
+                            a: q, lda: ld, b: k, ldb: ld, c: scores, ldc: tokens)
+                Softmax.serialRows(scores, rows: rows, width: tokens, ld: tokens)
+                GEMM.serial(m: rows, n: headDim, k: tokens, a: scores, lda: tokens, b: v, ldb: ld, c: o, ldc: dim)
             }
         }
     }
@@ -122,18 +117,13 @@ public enum Attention {
                 h += min(threads, heads)
             }
         }
-        let workers = min(threads, items)
-        Parallel.forEachIndex(workers) { w in
-            var item = w
-            while item < items {
-                let h = item / blocks, b = item % blocks
-                let row0 = b * blockRows, rows = min(blockRows, tokens - row0)
-                let offset = row0 * dim + h * headDim
-                da3_attention_bf16_block(pq.value + row0 * ld + h * headDim, ld, pp.value + h * packedWords, tokens,
-                                         rows, scale, ps.value + w * perThread, po.value + offset,
-                                         pb.value.map { $0 + offset }, dim)
-                item += workers
-            }
+        Parallel.forEachItem(items) { w, item in
+            let h = item / blocks, b = item % blocks
+            let row0 = b * blockRows, rows = min(blockRows, tokens - row0)
+            let offset = row0 * dim + h * headDim
+            da3_attention_bf16_block(pq.value + row0 * ld + h * headDim, ld, pp.value + h * packedWords, tokens,
+                                     rows, scale, ps.value + w * perThread, po.value + offset,
+                                     pb.value.map { $0 + offset }, dim)
         }
     }
 }

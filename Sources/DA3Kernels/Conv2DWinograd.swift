@@ -119,7 +119,7 @@ public struct Winograd3x3: Sendable {
             let us = UncheckedBox(up.baseAddress!), u16s = UncheckedBox(u16p.baseAddress)
             let biasBox = UncheckedBox(bias)
             // Items are handed out one at a time, so a thread slowed by other processes takes fewer.
-            let queue = TileQueue(count: items)
+            let queue = WorkQueue(count: items)
             Parallel.forEachIndex(workers) { _ in
                 let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * vStride)
                 let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * mStride)
@@ -163,22 +163,5 @@ public struct Winograd3x3: Sendable {
             }
           }
         }
-    }
-}
-
-/// Hands out 0 ..< count to concurrent workers, one index per call.
-private final class TileQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var nextIndex = 0
-    private let count: Int
-
-    init(count: Int) { self.count = count }
-
-    func next() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard nextIndex < count else { return nil }
-        nextIndex += 1
-        return nextIndex - 1
     }
 }

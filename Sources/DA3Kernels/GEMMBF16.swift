@@ -97,14 +97,15 @@ public enum GEMMBF16 {
         }
     }
 
-    /// Calls body(start, count) on row parts (multiples of 8) over the engine's threads.
+    /// Calls body(start, count) on row parts over the engine's threads: parts of 64 rows (whole
+    /// micro-kernel groups) taken one at a time, so a thread slowed by another process takes fewer.
     private static func forEachRowPart(_ rows: Int, cost: Int, _ body: @escaping (Int, Int) -> Void) {
-        let workers = rows * cost >= 2_000_000 ? min(Parallel.threadCount, max(1, rows / 8)) : 1
-        let part = ((rows + workers - 1) / workers + 7) / 8 * 8
+        let parallel = rows * cost >= 2_000_000 && rows >= 16
+        let part = parallel ? min(blockRows, ((rows + 1) / 2 + 7) / 8 * 8) : rows
+        let parts = (rows + part - 1) / part
         let b = UncheckedBox(body)
-        Parallel.forEachIndex(workers) { w in
-            let start = w * part, count = min(rows, start + part) - start
-            if count > 0 { b.value(start, count) }
+        Parallel.forEachItem(parts, maxWorkers: parallel ? Parallel.threadCount : 1) { _, p in
+            b.value(p * part, min(rows, (p + 1) * part) - p * part)
         }
     }
 }

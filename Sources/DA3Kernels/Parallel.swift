@@ -41,6 +41,37 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Calls `body(worker, item)` for every item in 0..<count on up to `threadCount` workers that
+    /// take items one at a time, so a worker slowed by another process (shared machines) takes
+    /// fewer instead of holding everyone at the end of the region. `worker` (0..<workers) indexes
+    /// per-worker scratch.
+    public static func forEachItem(_ count: Int, maxWorkers: Int = threadCount, _ body: (_ worker: Int, _ item: Int) -> Void) {
+        let workers = max(1, min(maxWorkers, count))
+        let queue = WorkQueue(count: count)
+        forEachIndex(workers) { w in
+            while let item = queue.next() { body(w, item) }
+        }
+    }
+}
+
+/// Hands out 0 ..< count to concurrent workers, one index per call.
+public final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private let count: Int
+
+    public init(count: Int) { self.count = count }
+
+    public func next() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard nextIndex < count else { return nil }
+        nextIndex += 1
+        return nextIndex - 1
+    }
+}
+
 /// Carries a non-Sendable value (a pointer, a closure) into a concurrent region whose
 /// iterations touch disjoint data.
 public struct UncheckedBox<T>: @unchecked Sendable {
