@@ -7,6 +7,8 @@ struct LinearWeights {
     var bias: [Float]
     /// W as packed bfloat16 for `Precision.fast` (nil otherwise); `weight` is then dropped.
     private(set) var packedBF16: PackedBF16Weights?
+    /// W packed for the FP32 micro-kernel (`packForFP32`; nil otherwise); `weight` is then dropped.
+    private(set) var packedF32: PackedF32Weights?
 
     init(_ loader: WeightLoader, _ key: String, in inFeatures: Int, out outFeatures: Int) throws {
         self.inFeatures = inFeatures
@@ -45,23 +47,43 @@ struct LinearWeights {
         }
     }
 
+    /// Packs W for the FP32 micro-kernel (`GEMMF32`, AVX-512) where it runs, keeping only the packed copy.
+    mutating func packForFP32() {
+        guard GEMMF32.available else { return }
+        packedF32 = weight.withUnsafeBufferPointer {
+            PackedF32Weights(weight: $0.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures)
+        }
+        weight = []
+    }
+
     /// y += x W^T + b: a residual branch added in place by the product itself.
     func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        weight.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                Linear.forward(x, rows: rows, inFeatures: inFeatures, weight: w.baseAddress!, bias: b.baseAddress!,
-                               outFeatures: outFeatures, accumulate: true, into: y)
-            }
-        }
+        forward(x, rows: rows, accumulate: true, into: y)
     }
 
     /// y (rows x out) = x (rows x in) W^T + b.
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        weight.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                Linear.forward(x, rows: rows, inFeatures: inFeatures, weight: w.baseAddress!, bias: b.baseAddress!,
-                               outFeatures: outFeatures, into: y)
+        forward(x, rows: rows, into: y)
+    }
+
+    /// y = gelu(x W^T + b) (exact erf GELU).
+    func forwardGELU(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        forward(x, rows: rows, gelu: true, into: y)
+    }
+
+    private func forward(_ x: UnsafePointer<Float>, rows: Int, accumulate: Bool = false, gelu: Bool = false,
+                         into y: UnsafeMutablePointer<Float>) {
+        bias.withUnsafeBufferPointer { b in
+            if let packedF32 {
+                GEMMF32.linear(x, rows: rows, weights: packedF32, bias: b.baseAddress!, accumulate: accumulate, gelu: gelu,
+                               into: y)
+                return
             }
+            weight.withUnsafeBufferPointer { w in
+                Linear.forward(x, rows: rows, inFeatures: inFeatures, weight: w.baseAddress!, bias: b.baseAddress!,
+                               outFeatures: outFeatures, accumulate: accumulate, into: y)
+            }
+            if gelu { Elementwise.gelu(y, count: rows * outFeatures) }
         }
     }
 }

@@ -48,6 +48,11 @@ struct TransformerBlock {
             self.proj.convertToBF16()
             fc1.convertToBF16()
             self.fc2.convertToBF16()
+        } else {
+            qkv.packForFP32()
+            self.proj.packForFP32()
+            fc1.packForFP32()
+            self.fc2.packForFP32()
         }
     }
 
@@ -72,8 +77,7 @@ struct TransformerBlock {
             proj.accumulate(attnOut, rows: tokens, into: xp)
             // MLP branch.
             norm2(xp, rows: tokens, into: normed)
-            fc1(normed, rows: tokens, into: hidden)
-            Elementwise.gelu(hidden, count: tokens * fc1.outFeatures)
+            fc1.forwardGELU(normed, rows: tokens, into: hidden)
             fc2.accumulate(hidden, rows: tokens, into: xp)
         }
     }

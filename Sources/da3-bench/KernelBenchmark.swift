@@ -86,6 +86,17 @@ enum KernelBenchmark {
             }
             report("linear \(m)x\(k) -> \(n) (BLAS)", flops: 2 * m * n * k, seconds: s)
             let a16 = a.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }  // bfloat16 by truncation: timing only
+            if GEMMF32.available {
+                let packed = b.withUnsafeBufferPointer { PackedF32Weights(weight: $0.baseAddress!, inFeatures: k, outFeatures: n) }
+                let s = best(repeats) {
+                    a.withUnsafeBufferPointer { ap in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            GEMMF32.linear(ap.baseAddress!, rows: m, weights: packed, bias: nil, into: cp.baseAddress!)
+                        }
+                    }
+                }
+                report("  CKernels fp32 (exact)", flops: 2 * m * n * k, seconds: s)
+            }
             if Precision.fastAvailable {
                 let packed = b.withUnsafeBufferPointer { PackedBF16Weights(weight: $0.baseAddress!, inFeatures: k, outFeatures: n) }
                 let s = best(repeats) {

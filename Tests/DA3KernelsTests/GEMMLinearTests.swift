@@ -80,4 +80,37 @@ final class GEMMLinearTests: XCTestCase {
             }
         }
     }
+
+    /// The packed-weight FP32 micro-kernel (exact path's transformer linears) against a Double
+    /// reference: partial 32-column panels, row counts around the 8-row groups and 64-row parts.
+    func testPackedFP32LinearMatchesReference() throws {
+        try XCTSkipUnless(GEMMF32.available, "no AVX-512 here; the engine uses BLAS")
+        var rng = SeededRNG(seed: 60)
+        for (rows, inFeatures, outFeatures) in [(1, 1, 1), (9, 5, 33), (70, 64, 48), (133, 384, 100), (257, 96, 384)] {
+            let x = rng.floats(rows * inFeatures, -2, 2), w = rng.floats(outFeatures * inFeatures), bias = rng.floats(outFeatures)
+            let start = rng.floats(rows * outFeatures)
+            let packed = w.withUnsafeBufferPointer { PackedF32Weights(weight: $0.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures) }
+            func product(_ i: Int) -> Double {
+                let (r, o) = (i / outFeatures, i % outFeatures)
+                return (0..<inFeatures).reduce(0.0) { $0 + Double(x[r * inFeatures + $1]) * Double(w[o * inFeatures + $1]) } + Double(bias[o])
+            }
+            for (accumulate, gelu) in [(false, false), (true, false), (false, true)] {
+                var y = accumulate ? start : [Float](repeating: .nan, count: rows * outFeatures)
+                x.withUnsafeBufferPointer { xp in
+                    bias.withUnsafeBufferPointer { bp in
+                        y.withUnsafeMutableBufferPointer {
+                            GEMMF32.linear(xp.baseAddress!, rows: rows, weights: packed, bias: bp.baseAddress!,
+                                           accumulate: accumulate, gelu: gelu, into: $0.baseAddress!)
+                        }
+                    }
+                }
+                let ref = (0..<(rows * outFeatures)).map { i -> Double in
+                    let v = product(i)
+                    if gelu { return 0.5 * v * (1 + erf(v / 2.0.squareRoot())) }
+                    return v + (accumulate ? Double(start[i]) : 0)
+                }
+                assertClose(y, ref, "\(rows)x\(inFeatures)->\(outFeatures) accumulate \(accumulate) gelu \(gelu)")
+            }
+        }
+    }
 }

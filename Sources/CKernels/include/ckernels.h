@@ -38,6 +38,21 @@ int da3_bf16_available(void);
 /// subnormal inputs as zero).
 void da3_f32_to_bf16(const float *x, uint16_t *y, size_t n);
 
+/// Whether da3_gemm_f32 can run here (AVX-512).
+int da3_gemm_f32_available(void);
+
+/// Floats of B (n x k) packed by da3_gemm_f32_pack.
+size_t da3_gemm_f32_packed_count(size_t n, size_t k);
+
+/// Packs B (n rows of k floats, `ldw` apart) into 32-column panels for da3_gemm_f32.
+void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, float *packed);
+
+/// C (m x n, row stride ldc) = A B^T + bias, or C += A B^T + bias with `accumulate`; A is m rows
+/// of k floats (`lda` apart), B packed by da3_gemm_f32_pack, bias n floats or NULL. Processes rows
+/// in the order given (callers block rows for cache). Requires da3_gemm_f32_available().
+void da3_gemm_f32(const float *a, size_t lda, const float *packed, size_t m, size_t n, size_t k, const float *bias,
+                  int accumulate, float *c, size_t ldc);
+
 /// 32-bit words of B (n x k) packed by da3_gemm_bf16_pack (k even).
 size_t da3_gemm_bf16_packed_words(size_t n, size_t k);
 

@@ -1,0 +1,89 @@
+// FP32 matrix products for the exact path's linear layers: C (m x n) (+)= A (m x k) B^T + bias,
+// AVX-512. B (n x k, as nn.Linear weights) is packed once into panels of 32 columns, k-major, so
+// the micro-kernel multiplies 8 rows by 32 columns with one broadcast of A and two panel loads
+// per k (16 FMAs). Accumulation runs in k order in FP32, like any BLAS.
+#include <string.h>
+#include "ckernels.h"
+#include "dispatch.h"
+
+#define PANEL 32
+#define ROWS 8
+
+size_t da3_gemm_f32_packed_count(size_t n, size_t k) { return (n + PANEL - 1) / PANEL * PANEL * k; }
+
+void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, float *packed) {
+    size_t panels = (n + PANEL - 1) / PANEL;
+    for (size_t p = 0; p < panels; p++)
+        for (size_t c = 0; c < PANEL; c++) {
+            size_t col = p * PANEL + c;
+            float *dst = packed + p * PANEL * k + c;
+            for (size_t i = 0; i < k; i++) dst[i * PANEL] = col < n ? w[col * ldw + i] : 0.0f;
+        }
+}
+
+#ifdef DA3_X86
+#include <immintrin.h>
+
+// R rows x one 32-column panel: C = acc + bias, or C += acc + bias.
+#define GEMM32_KERNEL(R)                                                                          \
+    DA3_TARGET_AVX512 static void gemm32_rows_##R(const float *a, size_t lda, const float *panel,  \
+                                                  size_t k, const float *bias, int accumulate,    \
+                                                  float *c, size_t ldc, size_t cols) {            \
+        __m512 acc0[R], acc1[R];                                                                  \
+        for (int r = 0; r < R; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); } \
+        for (size_t i = 0; i < k; i++) {                                                          \
+            __m512 b0 = _mm512_loadu_ps(panel + i * PANEL), b1 = _mm512_loadu_ps(panel + i * PANEL + 16); \
+            for (int r = 0; r < R; r++) {                                                         \
+                __m512 av = _mm512_set1_ps(a[r * lda + i]);                                       \
+                acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);                                       \
+                acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);                                       \
+            }                                                                                     \
+        }                                                                                         \
+        __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);                       \
+        __mmask16 m1 = cols >= 32 ? 0xFFFF : (cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0); \
+        __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();              \
+        __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();         \
+        for (int r = 0; r < R; r++) {                                                             \
+            float *out = c + r * ldc;                                                             \
+            __m512 v0 = _mm512_add_ps(acc0[r], bias0), v1 = _mm512_add_ps(acc1[r], bias1);        \
+            if (accumulate) {                                                                     \
+                v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, out), v0);                           \
+                v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, out + 16), v1);                      \
+            }                                                                                     \
+            _mm512_mask_storeu_ps(out, m0, v0);                                                   \
+            _mm512_mask_storeu_ps(out + 16, m1, v1);                                              \
+        }                                                                                         \
+    }
+GEMM32_KERNEL(8)
+GEMM32_KERNEL(1)
+
+DA3_TARGET_AVX512 static void gemm_f32_avx512(const float *a, size_t lda, const float *packed, size_t m, size_t n,
+                                              size_t k, const float *bias, int accumulate, float *c, size_t ldc) {
+    size_t panels = (n + PANEL - 1) / PANEL;
+    for (size_t p = 0; p < panels; p++) {
+        const float *panel = packed + p * PANEL * k;
+        size_t col = p * PANEL, cols = n - col < PANEL ? n - col : PANEL;
+        const float *pb = bias ? bias + col : NULL;
+        size_t r = 0;
+        for (; r + ROWS <= m; r += ROWS) gemm32_rows_8(a + r * lda, lda, panel, k, pb, accumulate, c + r * ldc + col, ldc, cols);
+        for (; r < m; r++) gemm32_rows_1(a + r * lda, lda, panel, k, pb, accumulate, c + r * ldc + col, ldc, cols);
+    }
+}
+#endif
+
+int da3_gemm_f32_available(void) {
+#ifdef DA3_X86
+    return da3_detect_isa() == DA3_ISA_AVX512;
+#else
+    return 0;
+#endif
+}
+
+void da3_gemm_f32(const float *a, size_t lda, const float *packed, size_t m, size_t n, size_t k, const float *bias,
+                  int accumulate, float *c, size_t ldc) {
+#ifdef DA3_X86
+    gemm_f32_avx512(a, lda, packed, m, n, k, bias, accumulate, c, ldc);
+#else
+    (void)a; (void)lda; (void)packed; (void)m; (void)n; (void)k; (void)bias; (void)accumulate; (void)c; (void)ldc;
+#endif
+}

@@ -1,0 +1,46 @@
+import CKernels
+
+/// `nn.Linear` weights (out x in) packed once into the panels `GEMMF32` reads.
+public struct PackedF32Weights: Sendable {
+    public let inFeatures: Int, outFeatures: Int
+    let panels: [Float]
+
+    /// Packs W (outFeatures x inFeatures, row-major).
+    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        panels = [Float](unsafeUninitializedCapacity: da3_gemm_f32_packed_count(outFeatures, inFeatures)) { buffer, count in
+            da3_gemm_f32_pack(weight, outFeatures, inFeatures, inFeatures, buffer.baseAddress!)
+            count = buffer.count
+        }
+    }
+}
+
+/// FP32 fully connected products on the CKernels AVX-512 micro-kernel with weights packed at load
+/// (the exact path's transformer linears); row parts are taken one at a time by the engine's threads.
+public enum GEMMF32 {
+    /// Whether the micro-kernel runs here (AVX-512); otherwise callers use `Linear` (BLAS).
+    public static let available: Bool = da3_gemm_f32_available() != 0
+
+    /// Rows per part: the part's rows stay in L2 while each weight panel passes over them once.
+    static let partRows = 64
+
+    /// y (rows x out) = x W^T + b, or y += x W^T + b with `accumulate`; with `gelu`, y = gelu(x W^T + b)
+    /// applied per part while it is in cache.
+    public static func linear(
+        _ x: UnsafePointer<Float>, rows: Int, weights: PackedF32Weights, bias: UnsafePointer<Float>?,
+        accumulate: Bool = false, gelu: Bool = false, into y: UnsafeMutablePointer<Float>
+    ) {
+        let (k, n) = (weights.inFeatures, weights.outFeatures)
+        let parts = (rows + partRows - 1) / partRows
+        weights.panels.withUnsafeBufferPointer { wp in
+            let io = UncheckedBox((x, wp.baseAddress!, bias, y))
+            Parallel.forEachItem(parts, maxWorkers: rows * n * k >= 2_000_000 ? Parallel.threadCount : 1) { _, part in
+                let (x, w, b, y) = io.value
+                let start = part * partRows, count = min(rows, start + partRows) - start
+                da3_gemm_f32(x + start * k, k, w, count, n, k, b, accumulate ? 1 : 0, y + start * n, n)
+                if gelu { da3_gelu(y + start * n, count * n) }
+            }
+        }
+    }
+}
