@@ -10,7 +10,13 @@ public struct PackedF32Weights: Sendable {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         panels = [Float](unsafeUninitializedCapacity: da3_gemm_f32_packed_count(outFeatures, inFeatures)) { buffer, count in
-            da3_gemm_f32_pack(weight, outFeatures, inFeatures, inFeatures, buffer.baseAddress!)
+            // Whole 32-column panels per thread.
+            let io = UncheckedBox((weight, buffer.baseAddress!))
+            Parallel.forEachChunk((outFeatures + 31) / 32, costPerItem: 32 * inFeatures) { range in
+                let (w, packed) = io.value
+                let first = range.lowerBound * 32, columns = min(outFeatures, range.upperBound * 32) - first
+                da3_gemm_f32_pack(w + first * inFeatures, columns, inFeatures, inFeatures, packed + first * inFeatures)
+            }
             count = buffer.count
         }
     }

@@ -19,9 +19,13 @@ struct LinearWeights {
 
     /// Folds a per-output-channel scale (LayerScale gamma) into W and b: exact algebra, done once.
     mutating func scaleOutputs(by gamma: [Float]) {
-        for o in 0..<outFeatures {
-            for i in 0..<inFeatures { weight[o * inFeatures + i] *= gamma[o] }
-            bias[o] *= gamma[o]
+        let n = inFeatures
+        weight.withUnsafeMutableBufferPointer { w in
+            for o in 0..<outFeatures {
+                let g = gamma[o], row = w.baseAddress! + o * n
+                for i in 0..<n { row[i] *= g }
+                bias[o] *= g
+            }
         }
     }
 

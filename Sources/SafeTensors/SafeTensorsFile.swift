@@ -39,7 +39,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
         let mapped: Data
         do {
-            mapped = try Data(contentsOf: url, options: .alwaysMapped)
+            mapped = try Self.map(url)
         } catch {
             throw fail("cannot read file (\(error.localizedDescription))")
         }
@@ -64,6 +64,27 @@ public final class SafeTensorsFile: @unchecked Sendable {
         let (parsed, meta) = try Self.parseHeader(object, dataSize: mapped.count - dataStart, fail: fail)
         tensors = parsed
         metadata = meta
+    }
+
+    /// The file's bytes, memory-mapped read-only. On Linux the mapping is populated up front
+    /// (MAP_POPULATE): one system call maps every page instead of one page fault per 4 KB when
+    /// the weights are read (about 25,000 for DA3-Small).
+    private static func map(_ url: URL) throws -> Data {
+        #if os(Linux)
+        let fd = open(url.path, O_RDONLY)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        let size = Int(info.st_size)
+        guard size > 0 else { return Data() }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), base != MAP_FAILED else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        return Data(bytesNoCopy: base, count: size, deallocator: .custom { pointer, count in munmap(pointer, count) })
+        #else
+        return try Data(contentsOf: url, options: .alwaysMapped)
+        #endif
     }
 
     private static func parseHeader(
