@@ -80,7 +80,9 @@ struct DualDPTHead {
                         }
                     }
                 }
-                for c in 0..<proj.outFeatures { for i in 0..<n { xp[c * n + i] += proj.bias[c] } }
+                proj.bias.withUnsafeBufferPointer {
+                    Elementwise.addChannelBias($0.baseAddress!, into: xp.baseAddress!, channels: proj.outFeatures, plane: n)
+                }
             }
             UVEmbedding.add(to: &x, imageWidth: plan.width, imageHeight: plan.height)
             observer?("head.proj.\(k)", x)

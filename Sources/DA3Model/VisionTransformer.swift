@@ -50,8 +50,10 @@ struct VisionTransformer {
         var x = Tensor(zeros: [t, d])
         embedPatches(image, plan: plan, into: &x)
         observer?("patch_embed", Tensor(shape: [n, d], data: Array(x.data[d...])))
-        for i in 0..<d { x.data[i] = clsToken[i] }
-        for i in 0..<(t * d) { x.data[i] += plan.posEmbed[i] }
+        x.data.withUnsafeMutableBufferPointer { xp in
+            xp.baseAddress!.update(from: clsToken, count: d)
+            plan.posEmbed.withUnsafeBufferPointer { Elementwise.add($0.baseAddress!, into: xp.baseAddress!, count: t * d) }
+        }
         observer?("tokens", x)
 
         var localX = x
@@ -63,7 +65,8 @@ struct VisionTransformer {
             }
             let isGlobal = config.altStart >= 0 && i >= config.altStart && i % 2 == 1
             block.forward(&x, positions: isGlobal ? plan.globalPositions : plan.localPositions, rope: plan.rope, scratch: &scratch)
-            if !isGlobal { localX = x }
+            // The last local output, kept only where an output layer will read it (a 3.5 MB copy at 896 x 504).
+            if !isGlobal && (config.outLayers.contains(i) || config.outLayers.contains(i + 1)) { localX = x }
             observer?("block.\(i)", x)
             if config.outLayers.contains(i) {
                 // cat(local, norm(global)) per patch token; token 0 (before the norm) feeds the camera decoder.
@@ -110,14 +113,21 @@ struct VisionTransformer {
         let (h, w) = (plan.height, plan.width)
         let k = 3 * p * p
         var patches = [Float](repeating: 0, count: gh * gw * k)
-        for py in 0..<gh {
-            for px in 0..<gw {
-                let base = (py * gw + px) * k
-                for c in 0..<3 {
-                    for ky in 0..<p {
-                        let src = (c * h + py * p + ky) * w + px * p
-                        let dst = base + (c * p + ky) * p
-                        for kx in 0..<p { patches[dst + kx] = image[src + kx] }
+        image.withUnsafeBufferPointer { ib in
+            patches.withUnsafeMutableBufferPointer { pb in
+                let io = UncheckedBox((ib.baseAddress!, pb.baseAddress!))
+                Parallel.forEachChunk(gh, costPerItem: gw * k) { rows in
+                    let (image, patches) = io.value
+                    for py in rows {
+                        for px in 0..<gw {
+                            let base = (py * gw + px) * k
+                            for c in 0..<3 {
+                                for ky in 0..<p {
+                                    (patches + base + (c * p + ky) * p).update(from: image + (c * h + py * p + ky) * w + px * p,
+                                                                               count: p)
+                                }
+                            }
+                        }
                     }
                 }
             }
