@@ -16,7 +16,8 @@ size_t da3_gemm_bf16_packed_words(size_t n, size_t k) { return (n + PANEL - 1) /
 #ifdef DA3_X86
 #include <immintrin.h>
 
-DA3_TARGET_AVX512BF16 void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, uint32_t *packed) {
+DA3_TARGET_AVX512BF16 void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale,
+                                              uint32_t *packed) {
     size_t pairs = k / 2, panels = (n + PANEL - 1) / PANEL;
     for (size_t p = 0; p < panels; p++)
         for (size_t c = 0; c < PANEL; c++) {
@@ -27,15 +28,17 @@ DA3_TARGET_AVX512BF16 void da3_gemm_bf16_pack(const float *w, size_t n, size_t k
                 continue;
             }
             const float *row = w + col * ldw;
+            float g = row_scale ? row_scale[col] : 1.0f;
+            __m512 vg = _mm512_set1_ps(g);
             size_t i = 0;
             for (; i + 16 <= pairs; i += 16) {
                 uint32_t words[16];
-                _mm512_storeu_si512(words, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 2 * i + 16),
-                                                                        _mm512_loadu_ps(row + 2 * i)));
+                _mm512_storeu_si512(words, (__m512i)_mm512_cvtne2ps_pbh(_mm512_mul_ps(_mm512_loadu_ps(row + 2 * i + 16), vg),
+                                                                        _mm512_mul_ps(_mm512_loadu_ps(row + 2 * i), vg)));
                 for (int j = 0; j < 16; j++) dst[(i + j) * PANEL] = words[j];
             }
             for (; i < pairs; i++) {
-                uint16_t lo = da3_bf16_round_scalar(row[2 * i]), hi = da3_bf16_round_scalar(row[2 * i + 1]);
+                uint16_t lo = da3_bf16_round_scalar(row[2 * i] * g), hi = da3_bf16_round_scalar(row[2 * i + 1] * g);
                 dst[i * PANEL] = (uint32_t)lo | (uint32_t)hi << 16;
             }
         }
@@ -116,8 +119,8 @@ DA3_TARGET_AVX512BF16 void da3_gemm_bf16(const uint16_t *a, size_t lda, const ui
 void da3_gemm_bf16_pack_kn(const float *b, size_t k, size_t n, size_t ldb, uint32_t *packed) {
     (void)b; (void)k; (void)n; (void)ldb; (void)packed;
 }
-void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, uint32_t *packed) {
-    (void)w; (void)n; (void)k; (void)ldw; (void)packed;
+void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale, uint32_t *packed) {
+    (void)w; (void)n; (void)k; (void)ldw; (void)row_scale; (void)packed;
 }
 void da3_gemm_bf16(const uint16_t *a, size_t lda, const uint32_t *packed, size_t m, size_t n, size_t k,
                    const float *bias, int accumulate, float *c, size_t ldc) {

@@ -11,13 +11,19 @@
 
 size_t da3_gemm_f32_packed_count(size_t n, size_t k) { return (n + PANEL - 1) / PANEL * PANEL * k; }
 
-void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, float *packed) {
+void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale, float *packed) {
     size_t panels = (n + PANEL - 1) / PANEL;
     for (size_t p = 0; p < panels; p++)
         for (size_t c = 0; c < PANEL; c++) {
             size_t col = p * PANEL + c;
             float *dst = packed + p * PANEL * k + c;
-            for (size_t i = 0; i < k; i++) dst[i * PANEL] = col < n ? w[col * ldw + i] : 0.0f;
+            if (col >= n) {
+                for (size_t i = 0; i < k; i++) dst[i * PANEL] = 0.0f;
+            } else if (row_scale) {
+                for (size_t i = 0; i < k; i++) dst[i * PANEL] = w[col * ldw + i] * row_scale[col];
+            } else {
+                for (size_t i = 0; i < k; i++) dst[i * PANEL] = w[col * ldw + i];
+            }
         }
 }
 

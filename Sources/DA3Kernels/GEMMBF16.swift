@@ -5,13 +5,14 @@ public struct PackedBF16Weights: Sendable {
     public let inFeatures: Int, outFeatures: Int
     let words: [UInt32]
 
-    /// Packs W (outFeatures x inFeatures, row-major; inFeatures even). Needs AVX512-BF16.
-    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int) {
+    /// Packs W (outFeatures x inFeatures, row-major; inFeatures even), row o multiplied by
+    /// `rowScale[o]` (before rounding) when given. Needs AVX512-BF16.
+    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, rowScale: UnsafePointer<Float>? = nil) {
         precondition(inFeatures % 2 == 0, "bfloat16 products need an even input width")
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         words = [UInt32](unsafeUninitializedCapacity: da3_gemm_bf16_packed_words(outFeatures, inFeatures)) { buffer, count in
-            da3_gemm_bf16_pack(weight, outFeatures, inFeatures, inFeatures, buffer.baseAddress!)
+            da3_gemm_bf16_pack(weight, outFeatures, inFeatures, inFeatures, rowScale, buffer.baseAddress!)
             count = buffer.count
         }
     }
@@ -87,7 +88,7 @@ public enum GEMMBF16 {
             let first = range.lowerBound * 32, count = min(n, range.upperBound * 32) - first
             let dst = packed + range.lowerBound * 32 * (k / 2)
             switch layout {
-            case .rows: da3_gemm_bf16_pack(b + first * k, count, k, k, dst)
+            case .rows: da3_gemm_bf16_pack(b + first * k, count, k, k, nil, dst)
             case .columns: da3_gemm_bf16_pack_kn(b + first, k, count, n, dst)
             }
         }

@@ -5,17 +5,18 @@ public struct PackedF32Weights: Sendable {
     public let inFeatures: Int, outFeatures: Int
     let panels: [Float]
 
-    /// Packs W (outFeatures x inFeatures, row-major).
-    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int) {
+    /// Packs W (outFeatures x inFeatures, row-major), row o multiplied by `rowScale[o]` when given.
+    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, rowScale: UnsafePointer<Float>? = nil) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         panels = [Float](unsafeUninitializedCapacity: da3_gemm_f32_packed_count(outFeatures, inFeatures)) { buffer, count in
             // Whole 32-column panels per thread.
-            let io = UncheckedBox((weight, buffer.baseAddress!))
+            let io = UncheckedBox((weight, buffer.baseAddress!, rowScale))
             Parallel.forEachChunk((outFeatures + 31) / 32, costPerItem: 32 * inFeatures) { range in
-                let (w, packed) = io.value
+                let (w, packed, scale) = io.value
                 let first = range.lowerBound * 32, columns = min(outFeatures, range.upperBound * 32) - first
-                da3_gemm_f32_pack(w + first * inFeatures, columns, inFeatures, inFeatures, packed + first * inFeatures)
+                da3_gemm_f32_pack(w + first * inFeatures, columns, inFeatures, inFeatures, scale.map { $0 + first },
+                                  packed + first * inFeatures)
             }
             count = buffer.count
         }

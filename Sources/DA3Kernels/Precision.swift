@@ -8,7 +8,7 @@ public enum Precision: String, Sendable, CaseIterable {
     /// and attention products and for the channel mixes of the head's 3x3 convolutions (Winograd
     /// domain). LayerNorm, softmax, GELU, residuals, RoPE, the transforms and the output stage's
     /// 1x1 convolution stay FP32; attention stays FP32 for head dimensions other than 64.
-    /// About 1.8x faster at 896 x 504 on DA3-Small; depth correlation with the exact path about
+    /// About 1.7x faster at 896 x 504 on DA3-Small; depth correlation with the exact path about
     /// 0.99997 (synthetic weights, `FullSizeGoldenTests`).
     case fast
 

@@ -5,9 +5,10 @@ struct LinearWeights {
     let inFeatures: Int, outFeatures: Int
     var weight: [Float]
     var bias: [Float]
-    /// W as packed bfloat16 for `Precision.fast` (nil otherwise); `weight` is then dropped.
+    /// W as packed bfloat16 for `Precision.fast` (nil otherwise); `weight` is then empty.
     private(set) var packedBF16: PackedBF16Weights?
-    /// W packed for the FP32 micro-kernel (`packForFP32`; nil otherwise); `weight` is then dropped.
+    /// W packed for the FP32 micro-kernel (nil unless loaded with `init(packing:...)` on AVX-512);
+    /// `weight` is then empty.
     private(set) var packedF32: PackedF32Weights?
 
     init(_ loader: WeightLoader, _ key: String, in inFeatures: Int, out outFeatures: Int) throws {
@@ -15,6 +16,39 @@ struct LinearWeights {
         self.outFeatures = outFeatures
         weight = try loader.tensor(key + ".weight", [outFeatures, inFeatures])
         bias = try loader.tensor(key + ".bias", [outFeatures])
+    }
+
+    /// Loads straight into the packed form a transformer block's products read (bfloat16 for
+    /// `Precision.fast`, the FP32 micro-kernel's panels otherwise, plain W without AVX-512), with
+    /// an optional per-output scale (LayerScale gamma) multiplied into W and b, as `scaleOutputs`.
+    /// The checkpoint's F32 weights are packed from the mapped file without an intermediate copy.
+    init(packing loader: WeightLoader, _ key: String, in inFeatures: Int, out outFeatures: Int,
+         precision: Precision, outputScale gamma: [Float]? = nil) throws {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        bias = try loader.tensor(key + ".bias", [outFeatures])
+        weight = []
+        var packed16: PackedBF16Weights?, packed32: PackedF32Weights?, plain: [Float] = []
+        try loader.withTensor(key + ".weight", [outFeatures, inFeatures]) { w in
+            gamma.withOptionalPointer { g in
+                if precision == .fast {
+                    packed16 = PackedBF16Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: g)
+                } else if GEMMF32.available {
+                    packed32 = PackedF32Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: g)
+                } else {
+                    plain = Array(w)
+                }
+            }
+        }
+        packedBF16 = packed16
+        packedF32 = packed32
+        weight = plain
+        guard let gamma else { return }
+        if plain.isEmpty {
+            for o in 0..<outFeatures { bias[o] *= gamma[o] }
+        } else {
+            scaleOutputs(by: gamma)
+        }
     }
 
     /// Folds a per-output-channel scale (LayerScale gamma) into W and b: exact algebra, done once.
@@ -29,35 +63,18 @@ struct LinearWeights {
         }
     }
 
-    /// Keeps only a packed bfloat16 copy of W (for `Precision.fast`), halving its memory.
-    mutating func convertToBF16() {
-        packedBF16 = weight.withUnsafeBufferPointer {
-            PackedBF16Weights(weight: $0.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures)
-        }
-        weight = []
-    }
-
-    /// y (+)= x W^T + b with bfloat16 x (after `convertToBF16`).
+    /// y (+)= x W^T + b with bfloat16 x (packed by `init(packing:...)` for `.fast`).
     func forwardBF16(_ x: UnsafePointer<UInt16>, rows: Int, accumulate: Bool = false, into y: UnsafeMutablePointer<Float>) {
         bias.withUnsafeBufferPointer { b in
             GEMMBF16.linear(x, rows: rows, weights: packedBF16!, bias: b.baseAddress!, accumulate: accumulate, into: y)
         }
     }
 
-    /// y = bfloat16(gelu(x W^T + b)) with bfloat16 x (after `convertToBF16`).
+    /// y = bfloat16(gelu(x W^T + b)) with bfloat16 x (packed by `init(packing:...)` for `.fast`).
     func forwardGELUBF16(_ x: UnsafePointer<UInt16>, rows: Int, into y: UnsafeMutablePointer<UInt16>) {
         bias.withUnsafeBufferPointer { b in
             GEMMBF16.linearGELU(x, rows: rows, weights: packedBF16!, bias: b.baseAddress!, into: y)
         }
-    }
-
-    /// Packs W for the FP32 micro-kernel (`GEMMF32`, AVX-512) where it runs, keeping only the packed copy.
-    mutating func packForFP32() {
-        guard GEMMF32.available else { return }
-        packedF32 = weight.withUnsafeBufferPointer {
-            PackedF32Weights(weight: $0.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures)
-        }
-        weight = []
     }
 
     /// y += x W^T + b: a residual branch added in place by the product itself.

@@ -6,11 +6,11 @@ import DA3Kernels
 struct TransformerBlock {
     let dim: Int, heads: Int, headDim: Int
     let norm1: LayerNormWeights, norm2: LayerNormWeights
-    var qkv: LinearWeights
-    var proj: LinearWeights
+    let qkv: LinearWeights
+    let proj: LinearWeights
     /// q/k LayerNorm over the head dimension (blocks >= qkNormStart), eps 1e-5.
     let qNorm: LayerNormWeights?, kNorm: LayerNormWeights?
-    var fc1: LinearWeights, fc2: LinearWeights
+    let fc1: LinearWeights, fc2: LinearWeights
     /// Whether this block applies RoPE (blocks >= ropeStart).
     let usesRoPE: Bool
     /// Arithmetic of the linear layers and attention.
@@ -25,10 +25,9 @@ struct TransformerBlock {
         headDim = config.headDim
         norm1 = try LayerNormWeights(loader, p + K.norm1, width: d, eps: 1e-6)
         norm2 = try LayerNormWeights(loader, p + K.norm2, width: d, eps: 1e-6)
-        qkv = try LinearWeights(loader, p + K.qkv, in: d, out: 3 * d)
-        var proj = try LinearWeights(loader, p + K.proj, in: d, out: d)
-        proj.scaleOutputs(by: try loader.tensor(p + K.ls1, [d]))
-        self.proj = proj
+        qkv = try LinearWeights(packing: loader, p + K.qkv, in: d, out: 3 * d, precision: precision)
+        proj = try LinearWeights(packing: loader, p + K.proj, in: d, out: d, precision: precision,
+                                 outputScale: try loader.tensor(p + K.ls1, [d]))
         if i >= config.qkNormStart && config.qkNormStart >= 0 {
             qNorm = try LayerNormWeights(loader, p + K.qNorm, width: headDim, eps: 1e-5)
             kNorm = try LayerNormWeights(loader, p + K.kNorm, width: headDim, eps: 1e-5)
@@ -37,23 +36,11 @@ struct TransformerBlock {
             kNorm = nil
         }
         let hidden = config.mlpRatio * d
-        fc1 = try LinearWeights(loader, p + K.fc1, in: d, out: hidden)
-        var fc2 = try LinearWeights(loader, p + K.fc2, in: hidden, out: d)
-        fc2.scaleOutputs(by: try loader.tensor(p + K.ls2, [d]))
-        self.fc2 = fc2
+        fc1 = try LinearWeights(packing: loader, p + K.fc1, in: d, out: hidden, precision: precision)
+        fc2 = try LinearWeights(packing: loader, p + K.fc2, in: hidden, out: d, precision: precision,
+                                outputScale: try loader.tensor(p + K.ls2, [d]))
         usesRoPE = i >= config.ropeStart && config.ropeStart >= 0
         self.precision = precision
-        if precision == .fast {
-            qkv.convertToBF16()
-            self.proj.convertToBF16()
-            fc1.convertToBF16()
-            self.fc2.convertToBF16()
-        } else {
-            qkv.packForFP32()
-            self.proj.packForFP32()
-            fc1.packForFP32()
-            self.fc2.packForFP32()
-        }
     }
 
     /// Runs the block in place on x (tokens x dim). `positions` are (y, x) per token for RoPE.

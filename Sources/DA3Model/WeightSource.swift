@@ -7,8 +7,17 @@ public protocol WeightSource: AnyObject {
     var origin: String { get }
     /// The tensor `key` as Float32; throws when absent or when its shape differs from `shape`.
     func load(_ key: String, shape: [Int]) throws -> [Float]
+    /// Calls `body` with the tensor as Float32 (valid only inside `body`): the source's own
+    /// memory where it already holds aligned Float32 (no copy), else a converted copy.
+    func withFloats(_ key: String, shape: [Int], _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws
     /// Keys present in the source that nobody asked for (given the ones that were used).
     func unusedKeys(used: Set<String>) -> [String]
+}
+
+extension WeightSource {
+    public func withFloats(_ key: String, shape: [Int], _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws {
+        try load(key, shape: shape).withUnsafeBufferPointer(body)
+    }
 }
 
 /// Checkpoint loading problems (missing/unexpected tensors, shape mismatches), naming the key.
@@ -32,6 +41,24 @@ public final class SafeTensorsWeightSource: WeightSource {
     public init(file: SafeTensorsFile) { self.file = file }
 
     public func load(_ key: String, shape: [Int]) throws -> [Float] {
+        try file.floats(try checked(key, shape: shape), name: key)
+    }
+
+    public func withFloats(_ key: String, shape: [Int], _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws {
+        let info = try checked(key, shape: shape)
+        let direct = info.dtype == .f32 && UInt32(littleEndian: 1) == 1
+        if direct, try file.rawBytes(info, { raw -> Bool in
+            guard Int(bitPattern: raw.baseAddress) % MemoryLayout<Float>.alignment == 0 else { return false }
+            try body(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self), count: info.count))
+            return true
+        }) {
+            return
+        }
+        try file.floats(info, name: key).withUnsafeBufferPointer(body)
+    }
+
+    /// The tensor's location after checking presence, shape and element type.
+    private func checked(_ key: String, shape: [Int]) throws -> TensorInfo {
         guard let info = file.tensors[key] else {
             throw CheckpointError(file: origin, reason: "missing tensor '\(key)'")
         }
@@ -41,7 +68,7 @@ public final class SafeTensorsWeightSource: WeightSource {
         guard info.dtype.isFloatConvertible else {
             throw CheckpointError(file: origin, reason: "tensor '\(key)' has dtype \(info.dtype.rawValue), expected F32, F16 or BF16")
         }
-        return try file.floats(info, name: key)
+        return info
     }
 
     public func unusedKeys(used: Set<String>) -> [String] {
@@ -60,6 +87,13 @@ final class WeightLoader {
         let full = CheckpointKeys.prefix + key
         used.insert(full)
         return try source.load(full, shape: shape)
+    }
+
+    /// The tensor without a copy where the source allows (see `WeightSource.withFloats`).
+    func withTensor(_ key: String, _ shape: [Int], _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws {
+        let full = CheckpointKeys.prefix + key
+        used.insert(full)
+        try source.withFloats(full, shape: shape, body)
     }
 
     /// Fails on any tensor that is neither used nor in an explicitly ignored part of the model.

@@ -45,7 +45,7 @@ struct DepthCommand: ParsableCommand {
     @Option(name: .long, help: "litert: accelerator for the compiled model, cpu (XNNPACK) or gpu (fails with a message where there is none).")
     var accelerator: String = LiteRTAccelerator.cpu.rawValue
 
-    @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products with FP32 accumulation, about 1.8x faster; needs AVX512-BF16; depth correlation with exact about 0.99997).")
+    @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products with FP32 accumulation, about 1.7x faster; needs AVX512-BF16; depth correlation with exact about 0.99997).")
     var precision: String = "exact"
 
     @Option(name: .customLong("process-res"), help: "Target size in pixels for the bounded side before rounding to multiples of 14.")

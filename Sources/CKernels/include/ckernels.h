@@ -44,8 +44,9 @@ int da3_gemm_f32_available(void);
 /// Floats of B (n x k) packed by da3_gemm_f32_pack.
 size_t da3_gemm_f32_packed_count(size_t n, size_t k);
 
-/// Packs B (n rows of k floats, `ldw` apart) into 32-column panels for da3_gemm_f32.
-void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, float *packed);
+/// Packs B (n rows of k floats, `ldw` apart) into 32-column panels for da3_gemm_f32, row j
+/// multiplied by row_scale[j] when row_scale is not NULL (LayerScale folded in while packing).
+void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale, float *packed);
 
 /// C (m x n, row stride ldc) = A B^T + bias, or C += A B^T + bias with `accumulate`; A is m rows
 /// of k floats (`lda` apart), B packed by da3_gemm_f32_pack, bias n floats or NULL. Processes rows
@@ -56,9 +57,10 @@ void da3_gemm_f32(const float *a, size_t lda, const float *packed, size_t m, siz
 /// 32-bit words of B (n x k) packed by da3_gemm_bf16_pack (k even).
 size_t da3_gemm_bf16_packed_words(size_t n, size_t k);
 
-/// Packs B (n rows of k floats, `ldw` apart; k even) as bfloat16 pairs in 32-column panels.
-/// Requires AVX512-BF16 (da3_attention_bf16_available).
-void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, uint32_t *packed);
+/// Packs B (n rows of k floats, `ldw` apart; k even) as bfloat16 pairs in 32-column panels, row j
+/// multiplied by row_scale[j] (in FP32, before rounding) when row_scale is not NULL.
+/// Requires AVX512-BF16 (da3_bf16_available).
+void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale, uint32_t *packed);
 
 /// Packs B given as its transpose, k rows of n floats (`ldb` apart), in the same layout as
 /// da3_gemm_bf16_pack (so C = A (B^T)^T, e.g. Winograd's U V with V stored k x n).
