@@ -5,6 +5,7 @@
 #include <string.h>
 #include "ckernels.h"
 #include "dispatch.h"
+#include "gemm_epilogue.h"
 #include "vmath.h"
 
 #define PANEL 32
@@ -80,20 +81,7 @@ DA3_TARGET_AVX512BF16 void da3_gemm_bf16_pack_kn(const float *b, size_t k, size_
                 acc1[r] = DP(acc1[r], av, b1);                                                    \
             }                                                                                     \
         }                                                                                         \
-        __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);                       \
-        __mmask16 m1 = cols >= 32 ? 0xFFFF : (cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0); \
-        __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();              \
-        __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();         \
-        for (int r = 0; r < R; r++) {                                                             \
-            float *out = c + r * ldc;                                                             \
-            __m512 v0 = _mm512_add_ps(acc0[r], bias0), v1 = _mm512_add_ps(acc1[r], bias1);        \
-            if (accumulate) {                                                                     \
-                v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, out), v0);                           \
-                v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, out + 16), v1);                      \
-            }                                                                                     \
-            _mm512_mask_storeu_ps(out, m0, v0);                                                   \
-            _mm512_mask_storeu_ps(out + 16, m1, v1);                                              \
-        }                                                                                         \
+        da3_store_panel_rows(acc0, acc1, R, bias, accumulate, c, ldc, cols);                     \
     }
 GEMM16_KERNEL(8)
 GEMM16_KERNEL(1)
