@@ -50,13 +50,9 @@ public enum Attention {
         let packed = scratch + Parallel.threadCount * blockRows * tokens
         let pq = UncheckedBox(qkv), po = UncheckedBox(out), ps = UncheckedBox(scratch), pp = UncheckedBox(packed)
         if fast {
-            Parallel.forEachIndex(min(Parallel.threadCount, heads)) { w in
-                var h = w
-                while h < heads {
-                    da3_attention_pack(pq.value + dim + h * headDim, pq.value + 2 * dim + h * headDim, ld, tokens,
-                                       pp.value + h * packedCount)
-                    h += min(Parallel.threadCount, heads)
-                }
+            Parallel.forEachItem(heads) { _, h in
+                da3_attention_pack(pq.value + dim + h * headDim, pq.value + 2 * dim + h * headDim, ld, tokens,
+                                   pp.value + h * packedCount)
             }
         }
         Parallel.forEachItem(items) { w, item in
@@ -109,13 +105,9 @@ public enum Attention {
         let packed = words + threads * perThread
         let pq = UncheckedBox(qkv), po = UncheckedBox(out), ps = UncheckedBox(words), pp = UncheckedBox(packed)
         let pb = UncheckedBox(bf16)
-        Parallel.forEachIndex(min(threads, heads)) { w in
-            var h = w
-            while h < heads {
-                da3_attention_bf16_pack(pq.value + dim + h * headDim, pq.value + 2 * dim + h * headDim, ld, tokens,
-                                        pp.value + h * packedWords)
-                h += min(threads, heads)
-            }
+        Parallel.forEachItem(heads) { _, h in
+            da3_attention_bf16_pack(pq.value + dim + h * headDim, pq.value + 2 * dim + h * headDim, ld, tokens,
+                                    pp.value + h * packedWords)
         }
         Parallel.forEachItem(items) { w, item in
             let h = item / blocks, b = item % blocks

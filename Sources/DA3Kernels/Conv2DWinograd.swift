@@ -56,14 +56,7 @@ public struct Winograd3x3: Sendable {
             }
         }
         transformed = u
-        var u16 = [UInt16]()
-        if precision == .fast && Precision.fastAvailable && inChannels % 2 == 0 {
-            u16 = [UInt16](repeating: 0, count: u.count)
-            u.withUnsafeBufferPointer { src in
-                u16.withUnsafeMutableBufferPointer { Elementwise.toBF16(src.baseAddress!, into: $0.baseAddress!, count: src.count) }
-            }
-        }
-        transformedBF16 = u16
+        transformedBF16 = precision == .fast && Precision.fastAvailable && inChannels % 2 == 0 ? u.bf16() : []
     }
 
     /// Whether this is expected to beat `Conv2D.forward` (im2col + GEMM) for a height x width input.

@@ -51,3 +51,14 @@ public enum Elementwise {
         }
     }
 }
+
+extension Array where Element == Float {
+    /// The values rounded to bfloat16 (bit patterns), e.g. weights converted once at load.
+    public func bf16() -> [UInt16] {
+        var out = [UInt16](repeating: 0, count: count)
+        withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { Elementwise.toBF16(src.baseAddress!, into: $0.baseAddress!, count: src.count) }
+        }
+        return out
+    }
+}

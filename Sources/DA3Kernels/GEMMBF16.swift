@@ -32,7 +32,7 @@ public enum GEMMBF16 {
         let (k, n) = (weights.inFeatures, weights.outFeatures)
         weights.words.withUnsafeBufferPointer { wp in
             let io = UncheckedBox((x, wp.baseAddress!, bias, y))
-            forEachRowPart(rows, cost: n * k) { start, count in
+            forEachRowPart(rows, cost: n * k) { _, start, count in
                 let (x, w, b, y) = io.value
                 da3_gemm_bf16(x + start * k, k, w, count, n, k, b, accumulate ? 1 : 0, y + start * n, n)
             }
@@ -45,12 +45,14 @@ public enum GEMMBF16 {
         into y: UnsafeMutablePointer<UInt16>
     ) {
         let (k, n) = (weights.inFeatures, weights.outFeatures)
+        // One FP32 block per worker, reused for all its parts.
+        let blocks = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.threadCount * blockRows * n)
+        defer { blocks.deallocate() }
         weights.words.withUnsafeBufferPointer { wp in
-            let io = UncheckedBox((x, wp.baseAddress!, bias, y))
-            forEachRowPart(rows, cost: n * k) { start, count in
-                let (x, w, b, y) = io.value
-                let block = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * n)
-                defer { block.deallocate() }
+            let io = UncheckedBox((x, wp.baseAddress!, bias, y, blocks))
+            forEachRowPart(rows, cost: n * k) { worker, start, count in
+                let (x, w, b, y, blocks) = io.value
+                let block = blocks + worker * blockRows * n
                 var r = start
                 while r < start + count {
                     let m = min(blockRows, start + count - r)
@@ -92,21 +94,22 @@ public enum GEMMBF16 {
             case .columns: da3_gemm_bf16_pack_kn(b + first, k, count, n, dst)
             }
         }
-        forEachRowPart(m, cost: n * k) { start, count in
+        forEachRowPart(m, cost: n * k) { _, start, count in
             let (a, _, packed, c) = io.value
             da3_gemm_bf16(a + start * k, k, packed, count, n, k, nil, 0, c + start * ldc, ldc)
         }
     }
 
-    /// Calls body(start, count) on row parts over the engine's threads: parts of 64 rows (whole
-    /// micro-kernel groups) taken one at a time, so a thread slowed by another process takes fewer.
-    private static func forEachRowPart(_ rows: Int, cost: Int, _ body: @escaping (Int, Int) -> Void) {
+    /// Calls body(worker, start, count) on row parts over the engine's threads: parts of up to 64
+    /// rows (whole micro-kernel groups) taken one at a time, so a thread slowed by another process
+    /// takes fewer.
+    private static func forEachRowPart(_ rows: Int, cost: Int, _ body: @escaping (Int, Int, Int) -> Void) {
         let parallel = rows * cost >= 2_000_000 && rows >= 16
         let part = parallel ? min(blockRows, ((rows + 1) / 2 + 7) / 8 * 8) : rows
         let parts = (rows + part - 1) / part
         let b = UncheckedBox(body)
-        Parallel.forEachItem(parts, maxWorkers: parallel ? Parallel.threadCount : 1) { _, p in
-            b.value(p * part, min(rows, (p + 1) * part) - p * part)
+        Parallel.forEachItem(parts, maxWorkers: parallel ? Parallel.threadCount : 1) { w, p in
+            b.value(w, p * part, min(rows, (p + 1) * part) - p * part)
         }
     }
 }

@@ -218,17 +218,6 @@ struct ConvWeights {
     }
 }
 
-extension Array where Element == Float {
-    /// The values rounded to bfloat16 (bit patterns).
-    func bf16() -> [UInt16] {
-        var out = [UInt16](repeating: 0, count: count)
-        withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { Elementwise.toBF16(src.baseAddress!, into: $0.baseAddress!, count: src.count) }
-        }
-        return out
-    }
-}
-
 extension Optional where Wrapped == [Float] {
     /// Calls `body` with the array's base address, or nil.
     func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {

@@ -74,41 +74,36 @@ enum KernelBenchmark {
         for (m, n, k) in [(2305, 1152, 384), (2305, 1536, 384), (2305, 384, 1536)] {
             let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: n * k)
             var c = [Float](repeating: 0, count: m * n)
-            let s = best(repeats) {
-                a.withUnsafeBufferPointer { ap in
-                    b.withUnsafeBufferPointer { bp in
-                        c.withUnsafeMutableBufferPointer { cp in
-                            GEMM.sgemm(transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
-                                       c: cp.baseAddress!, ldc: n)
-                        }
-                    }
+            let flops = 2 * m * n * k
+            b.withUnsafeBufferPointer { bp in
+                timeProduct("linear \(m)x\(k) -> \(n) (BLAS)", a, into: &c, flops: flops, repeats: repeats) { x, y in
+                    GEMM.sgemm(transB: true, m: m, n: n, k: k, a: x, lda: k, b: bp.baseAddress!, ldb: k, c: y, ldc: n)
                 }
             }
-            report("linear \(m)x\(k) -> \(n) (BLAS)", flops: 2 * m * n * k, seconds: s)
-            let a16 = a.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }  // bfloat16 by truncation: timing only
             if GEMMF32.available {
                 let packed = b.withUnsafeBufferPointer { PackedF32Weights(weight: $0.baseAddress!, inFeatures: k, outFeatures: n) }
-                let s = best(repeats) {
-                    a.withUnsafeBufferPointer { ap in
-                        c.withUnsafeMutableBufferPointer { cp in
-                            GEMMF32.linear(ap.baseAddress!, rows: m, weights: packed, bias: nil, into: cp.baseAddress!)
-                        }
-                    }
+                timeProduct("  CKernels fp32 (exact)", a, into: &c, flops: flops, repeats: repeats) { x, y in
+                    GEMMF32.linear(x, rows: m, weights: packed, bias: nil, into: y)
                 }
-                report("  CKernels fp32 (exact)", flops: 2 * m * n * k, seconds: s)
             }
             if Precision.fastAvailable {
                 let packed = b.withUnsafeBufferPointer { PackedBF16Weights(weight: $0.baseAddress!, inFeatures: k, outFeatures: n) }
-                let s = best(repeats) {
-                    a16.withUnsafeBufferPointer { a16p in
-                        c.withUnsafeMutableBufferPointer { cp in
-                            GEMMBF16.linear(a16p.baseAddress!, rows: m, weights: packed, bias: nil, into: cp.baseAddress!)
-                        }
-                    }
+                timeProduct("  CKernels bf16 (fast mode)", a.bf16(), into: &c, flops: flops, repeats: repeats) { x, y in
+                    GEMMBF16.linear(x, rows: m, weights: packed, bias: nil, into: y)
                 }
-                report("  CKernels bf16 (fast mode)", flops: 2 * m * n * k, seconds: s)
             }
         }
+    }
+
+    /// Times `body(x, c)` (best of `repeats`) and reports it as `flops`.
+    static func timeProduct<X>(_ name: String, _ x: [X], into c: inout [Float], flops: Int, repeats: Int,
+                               _ body: (UnsafePointer<X>, UnsafeMutablePointer<Float>) -> Void) {
+        let seconds = best(repeats) {
+            x.withUnsafeBufferPointer { xp in
+                c.withUnsafeMutableBufferPointer { body(xp.baseAddress!, $0.baseAddress!) }
+            }
+        }
+        report(name, flops: flops, seconds: seconds)
     }
 
     static func best(_ repeats: Int, _ body: () -> Void) -> Double {
