@@ -9,8 +9,9 @@ import CKernels
 /// With head dimension 64 on AVX-512 the products run in the CKernels micro-kernels on K/V packed
 /// once per head; otherwise each item uses two BLAS calls.
 public enum Attention {
-    /// Query rows per work item.
-    static let blockRows = 64
+    /// Query rows per work item: a multiple of both micro-kernels' row counts (8 for the scores,
+    /// 6 for the product with V), so only a sequence's last block needs the one-row kernels.
+    static let blockRows = 48
 
     static func usesFastPath(headDim: Int) -> Bool { da3_attention_fast_path_available(headDim) != 0 }
 

@@ -14,8 +14,8 @@ enum CheckpointKeys {
 
     enum Backbone {
         static let root = "backbone.pretrained."
-        static let patchWeight = root + "patch_embed.proj.weight"
-        static let patchBias = root + "patch_embed.proj.bias"
+        static let patchEmbed = root + "patch_embed.proj"
+        static let patchWeight = patchEmbed + ".weight"
         static let clsToken = root + "cls_token"
         static let cameraToken = root + "camera_token"
         static let posEmbed = root + "pos_embed"

@@ -22,14 +22,15 @@ struct LinearWeights {
     /// `Precision.fast`, the FP32 micro-kernel's panels otherwise, plain W without AVX-512), with
     /// an optional per-output scale (LayerScale gamma) multiplied into W and b, as `scaleOutputs`.
     /// The checkpoint's F32 weights are packed from the mapped file without an intermediate copy.
+    /// `weightShape` is the stored shape when it is not [out, in] (a convolution read as a matrix).
     init(packing loader: WeightLoader, _ key: String, in inFeatures: Int, out outFeatures: Int,
-         precision: Precision, outputScale gamma: [Float]? = nil) throws {
+         weightShape: [Int]? = nil, precision: Precision, outputScale gamma: [Float]? = nil) throws {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         bias = try loader.tensor(key + ".bias", [outFeatures])
         weight = []
         var packed16: PackedBF16Weights?, packed32: PackedF32Weights?, plain: [Float] = []
-        try loader.withTensor(key + ".weight", [outFeatures, inFeatures]) { w in
+        try loader.withTensor(key + ".weight", weightShape ?? [outFeatures, inFeatures]) { w in
             gamma.withOptionalPointer { g in
                 if precision == .fast {
                     packed16 = PackedBF16Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: g)

@@ -5,8 +5,9 @@ import DA3Kernels
 /// camera token, and concatenated local/global outputs.
 struct VisionTransformer {
     let config: ModelConfig
-    /// Patch embedding Conv2d(3, D, 14, stride 14) as a (D x 3*14*14) matrix.
-    let patchWeight: [Float], patchBias: [Float]
+    /// Patch embedding Conv2d(3, D, 14, stride 14) as a linear layer on flattened (3, 14, 14) patches,
+    /// always FP32 (packed for the FP32 micro-kernel where it runs).
+    let patchEmbed: LinearWeights
     let clsToken: [Float]
     /// camera_token (2 x D): [0] for the reference view.
     let cameraToken: [Float]
@@ -21,8 +22,8 @@ struct VisionTransformer {
         typealias K = CheckpointKeys.Backbone
         self.config = config
         let d = config.embedDim, p = config.patchSize
-        patchWeight = try loader.tensor(K.patchWeight, [d, 3, p, p])
-        patchBias = try loader.tensor(K.patchBias, [d])
+        patchEmbed = try LinearWeights(packing: loader, K.patchEmbed, in: 3 * p * p, out: d, weightShape: [d, 3, p, p],
+                                       precision: .exact)
         clsToken = try loader.tensor(K.clsToken, [1, 1, d])
         cameraToken = try loader.tensor(K.cameraToken, [1, 2, d])
         posEmbed = try loader.tensor(K.posEmbed, [1, posEmbedTokens, d])
@@ -134,12 +135,7 @@ struct VisionTransformer {
         }
         x.data.withUnsafeMutableBufferPointer { xp in
             patches.withUnsafeBufferPointer { pp in
-                patchWeight.withUnsafeBufferPointer { wp in
-                    patchBias.withUnsafeBufferPointer { bp in
-                        Linear.forward(pp.baseAddress!, rows: gh * gw, inFeatures: k, weight: wp.baseAddress!,
-                                       bias: bp.baseAddress!, outFeatures: d, into: xp.baseAddress! + d)
-                    }
-                }
+                patchEmbed(pp.baseAddress!, rows: gh * gw, into: xp.baseAddress! + d)
             }
         }
     }
@@ -150,20 +146,16 @@ struct VisionTransformer {
     func interpolatedPosEmbed(gridHeight gh: Int, gridWidth gw: Int, square: Bool) -> [Float] {
         let d = config.embedDim, m = posGrid
         if gh * gw == m * m && square { return posEmbed }
-        // (M*M, D) token-major → (D, M, M) planar.
-        var planar = [Float](repeating: 0, count: d * m * m)
-        for tkn in 0..<(m * m) { for c in 0..<d { planar[c * m * m + tkn] = posEmbed[(1 + tkn) * d + c] } }
-        var resized = [Float](repeating: 0, count: d * gh * gw)
-        planar.withUnsafeBufferPointer { src in
-            resized.withUnsafeMutableBufferPointer { dst in
-                Resize.bicubic(src.baseAddress!, channels: d, height: m, width: m, outHeight: gh, outWidth: gw,
-                               scaleHeight: (Double(gh) + 0.1) / Double(m), scaleWidth: (Double(gw) + 0.1) / Double(m),
-                               into: dst.baseAddress!)
+        // The patch tokens are already channels-last: (M*M, D) → (gh*gw, D) after the cls token.
+        var out = [Float](repeating: 0, count: (1 + gh * gw) * d)
+        posEmbed.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                dst.baseAddress!.update(from: src.baseAddress!, count: d)
+                Resize.bicubicChannelsLast(src.baseAddress! + d, channels: d, height: m, width: m, outHeight: gh,
+                                           outWidth: gw, scaleHeight: (Double(gh) + 0.1) / Double(m),
+                                           scaleWidth: (Double(gw) + 0.1) / Double(m), into: dst.baseAddress! + d)
             }
         }
-        var out = [Float](repeating: 0, count: (1 + gh * gw) * d)
-        for c in 0..<d { out[c] = posEmbed[c] }
-        for tkn in 0..<(gh * gw) { for c in 0..<d { out[(1 + tkn) * d + c] = resized[c * gh * gw + tkn] } }
         return out
     }
 }

@@ -132,6 +132,18 @@ final class ResamplingTests: XCTestCase {
             let ref = bicubicReference(x, channels: channels, height: height, width: width,
                                        outHeight: outHeight, outWidth: outWidth, scaleHeight: sh, scaleWidth: sw)
             assertClose(y, ref, "bicubic \(channels)x\(height)x\(width) -> \(outHeight)x\(outWidth) scale (\(sh), \(sw))")
+            // The channels-last variant (position embedding) gives the very same floats, transposed.
+            let pixels = height * width, outPixels = outHeight * outWidth
+            let xLast = (0..<(pixels * channels)).map { x[($0 % channels) * pixels + $0 / channels] }
+            var yLast = [Float](repeating: .nan, count: channels * outPixels)
+            xLast.withUnsafeBufferPointer { xp in
+                yLast.withUnsafeMutableBufferPointer { yp in
+                    Resize.bicubicChannelsLast(xp.baseAddress!, channels: channels, height: height, width: width,
+                                               outHeight: outHeight, outWidth: outWidth, scaleHeight: sh,
+                                               scaleWidth: sw, into: yp.baseAddress!)
+                }
+            }
+            XCTAssertEqual(yLast, (0..<(outPixels * channels)).map { y[($0 % channels) * outPixels + $0 / channels] })
         }
     }
 
