@@ -2,8 +2,9 @@ import ArgumentParser
 import DepthAnything3
 import Foundation
 
-/// Runs `da3 depth` over its inputs: the model is loaded once (on the first image that decodes),
-/// each image is decoded, estimated and written; failures are recorded and the batch goes on.
+/// Runs `da3 depth` over its inputs: the model is loaded once, in the background from the start
+/// (needed from the first image that decodes), each image is decoded, estimated and written;
+/// failures are recorded and the batch goes on.
 struct DepthBatch {
     /// The single-image outputs (`--output`, `--confidence`, `--intrinsics`).
     enum Single { case depth, confidence, intrinsics }
@@ -44,6 +45,9 @@ struct DepthBatch {
         let progress = BatchProgress(total: paths.count, enabled: !plan.quiet && !plan.json && (paths.count > 1 || plan.outputDir != nil))
         let clock = StageClock(enabled: plan.timings)
         var estimator: DepthEstimator?
+        let hasFiles = plan.inputs.contains { if case .file = $0 { true } else { false } }
+        let nativeLoad = plan.litert == nil && hasFiles
+            ? BackgroundModelLoad(model: plan.model, precision: plan.precision, quiet: plan.quiet || plan.json) : nil
         var litertEstimator: LiteRTDepthEstimator?
         var loadMs = 0.0
         var records: [ImageRecord] = []
@@ -87,17 +91,13 @@ struct DepthBatch {
                 }
                 let prepared = try Preprocessor(processRes: plan.options.processRes, method: plan.options.method).prepare(decoded, file: url.path)
                 record.timings["preprocess"] = milliseconds(since: t); clock.mark("preprocess")
-                if estimator == nil {
-                    t = DispatchTime.now().uptimeNanoseconds
+                if estimator == nil, let nativeLoad {
                     do {
-                        let location = try ModelLoading.locate(plan.model, quiet: plan.quiet || plan.json)
-                        estimator = try DepthEstimator(modelPath: location.weightsURL.path, config: location.configuredModel(),
-                                                       precision: plan.precision)
-                        estimatorOrigin = location.origin
+                        (estimator, estimatorOrigin) = try nativeLoad.wait()
                     } catch {
                         throw FatalError(underlying: error)
                     }
-                    loadMs = milliseconds(since: t); clock.mark("load model")
+                    loadMs = nativeLoad.milliseconds; clock.mark("load model")
                 }
                 t = DispatchTime.now().uptimeNanoseconds
                 var result = estimator!.estimate(prepared, observer: plan.timings ? { name, _ in clock.mark(name) } : nil)
