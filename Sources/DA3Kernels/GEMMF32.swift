@@ -32,21 +32,39 @@ public enum GEMMF32 {
     /// Rows per part: the part's rows stay in L2 while each weight panel passes over them once.
     static let partRows = 64
 
+    /// Rewrites rows `first ..< first + count` of the input into `into` (count x inFeatures), e.g. a
+    /// LayerNorm, so the product reads them from cache instead of a whole normalized copy in memory.
+    public typealias InputRows = (_ first: Int, _ count: Int, _ into: UnsafeMutablePointer<Float>) -> Void
+    /// Post-processes finished output rows `first ..< first + count` while they are in cache.
+    public typealias OutputRows = (_ first: Int, _ count: Int) -> Void
+
     /// y (rows x out) = x W^T + b, or y += x W^T + b with `accumulate`; with `gelu`, y = gelu(x W^T + b)
-    /// applied per part while it is in cache.
+    /// applied per part while it is in cache. With `input`, each part's rows of x are first rewritten
+    /// by it (x itself is left unchanged); `output` runs on each finished part.
     public static func linear(
         _ x: UnsafePointer<Float>, rows: Int, weights: PackedF32Weights, bias: UnsafePointer<Float>?,
-        accumulate: Bool = false, gelu: Bool = false, into y: UnsafeMutablePointer<Float>
+        accumulate: Bool = false, gelu: Bool = false, input: InputRows? = nil, output: OutputRows? = nil,
+        into y: UnsafeMutablePointer<Float>
     ) {
         let (k, n) = (weights.inFeatures, weights.outFeatures)
         let parts = (rows + partRows - 1) / partRows
+        let workers = rows * n * k >= 2_000_000 ? Parallel.threadCount : 1
+        let staged = input == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: workers * partRows * k)
+        defer { staged?.deallocate() }
         weights.panels.withUnsafeBufferPointer { wp in
-            let io = UncheckedBox((x, wp.baseAddress!, bias, y))
-            Parallel.forEachItem(parts, maxWorkers: rows * n * k >= 2_000_000 ? Parallel.threadCount : 1) { _, part in
-                let (x, w, b, y) = io.value
+            let io = UncheckedBox((x, wp.baseAddress!, bias, y, staged, input, output))
+            Parallel.forEachItem(parts, maxWorkers: workers) { worker, part in
+                let (x, w, b, y, staged, input, output) = io.value
                 let start = part * partRows, count = min(rows, start + partRows) - start
-                da3_gemm_f32(x + start * k, k, w, count, n, k, b, accumulate ? 1 : 0, y + start * n, n)
+                var a = x + start * k
+                if let staged, let input {
+                    let buffer = staged + worker * partRows * k
+                    input(start, count, buffer)
+                    a = UnsafePointer(buffer)
+                }
+                da3_gemm_f32(a, k, w, count, n, k, b, accumulate ? 1 : 0, y + start * n, n)
                 if gelu { da3_gelu(y + start * n, count * n) }
+                output?(start, count)
             }
         }
     }

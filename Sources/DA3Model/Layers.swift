@@ -93,6 +93,29 @@ struct LinearWeights {
         forward(x, rows: rows, gelu: true, into: y)
     }
 
+    /// y (rows x out) = (input's rewrite of x) W^T + b, then `output` on the finished rows: with the
+    /// packed FP32 kernel both run per part of rows while it is in cache; otherwise in whole passes
+    /// (through `staging`, rows x in floats). The same arithmetic either way.
+    func forward(_ x: UnsafePointer<Float>, rows: Int, input: @escaping GEMMF32.InputRows,
+                 output: GEMMF32.OutputRows? = nil, staging: UnsafeMutablePointer<Float>,
+                 gelu: Bool = false, into y: UnsafeMutablePointer<Float>) {
+        if let packedF32 {
+            bias.withUnsafeBufferPointer { b in
+                GEMMF32.linear(x, rows: rows, weights: packedF32, bias: b.baseAddress!, gelu: gelu, input: input,
+                               output: output, into: y)
+            }
+            return
+        }
+        let (k, box) = (inFeatures, UncheckedBox((input, staging)))
+        Parallel.forEachChunk(rows, costPerItem: k * 8) { r in box.value.0(r.lowerBound, r.count, box.value.1 + r.lowerBound * k) }
+        forward(staging, rows: rows, gelu: gelu, into: y)
+        guard let output else { return }
+        withoutActuallyEscaping(output) { output in
+            let box = UncheckedBox(output)
+            Parallel.forEachChunk(rows, costPerItem: outFeatures * 8) { r in box.value(r.lowerBound, r.count) }
+        }
+    }
+
     private func forward(_ x: UnsafePointer<Float>, rows: Int, accumulate: Bool = false, gelu: Bool = false,
                          into y: UnsafeMutablePointer<Float>) {
         bias.withUnsafeBufferPointer { b in
@@ -110,7 +133,6 @@ struct LinearWeights {
     }
 }
 
-/// `nn.LayerNorm` weights and epsilon.
 struct LayerNormWeights {
     let width: Int
     let eps: Float

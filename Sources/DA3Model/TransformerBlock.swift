@@ -10,6 +10,8 @@ struct TransformerBlock {
     let proj: LinearWeights
     /// q/k LayerNorm over the head dimension (blocks >= qkNormStart), eps 1e-5.
     let qNorm: LayerNormWeights?, kNorm: LayerNormWeights?
+    /// q then k norm weights and biases in one table (empty without q/k norm), for the per-token calls.
+    let qkNormTable: [Float]
     let fc1: LinearWeights, fc2: LinearWeights
     /// Whether this block applies RoPE (blocks >= ropeStart).
     let usesRoPE: Bool
@@ -35,6 +37,7 @@ struct TransformerBlock {
             qNorm = nil
             kNorm = nil
         }
+        qkNormTable = [qNorm, kNorm].compactMap { $0 }.flatMap { $0.weight + $0.bias }
         let hidden = config.mlpRatio * d
         fc1 = try LinearWeights(packing: loader, p + K.fc1, in: d, out: hidden, precision: precision)
         fc2 = try LinearWeights(packing: loader, p + K.fc2, in: hidden, out: d, precision: precision,
@@ -52,19 +55,24 @@ struct TransformerBlock {
             return
         }
         x.data.withUnsafeMutableBufferPointer { xb in
-            let xp = xb.baseAddress!
+            let xp = xb.baseAddress!, stream = UnsafePointer(xb.baseAddress!), d = dim
             let normed = scratch.normed.baseAddress!, qkvBuf = scratch.qkv.baseAddress!
             let attnOut = scratch.attn.baseAddress!, hidden = scratch.hidden.baseAddress!
-            // Attention branch.
-            norm1(xp, rows: tokens, into: normed)
-            qkv(normed, rows: tokens, into: qkvBuf)
-            prepareQK(qkvBuf, tokens: tokens, positions: positions, rope: rope)
+            // Attention branch: each part of rows is normalized just before its qkv product and gets
+            // its q/k norm and RoPE right after, while both are in cache.
+            let prepare: GEMMF32.OutputRows? = qkNormTable.isEmpty && !usesRoPE ? nil : { first, count in
+                prepareQK(qkvBuf, tokens: first..<(first + count), positions: positions, rope: rope)
+            }
+            qkv.forward(stream, rows: tokens, input: { first, count, into in
+                norm1(stream + first * d, rows: count, into: into, parallel: false)
+            }, output: prepare, staging: normed, into: qkvBuf)
             Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
                               scratch: scratch.scores.baseAddress!, into: attnOut)
             proj.accumulate(attnOut, rows: tokens, into: xp)
-            // MLP branch.
-            norm2(xp, rows: tokens, into: normed)
-            fc1.forwardGELU(normed, rows: tokens, into: hidden)
+            // MLP branch, normalized part by part in the same way.
+            fc1.forward(stream, rows: tokens, input: { first, count, into in
+                norm2(stream + first * d, rows: count, into: into, parallel: false)
+            }, staging: normed, gelu: true, into: hidden)
             fc2.accumulate(hidden, rows: tokens, into: xp)
         }
     }
@@ -80,7 +88,12 @@ struct TransformerBlock {
             let input16 = scratch.input16.baseAddress!, hidden16 = scratch.hidden16.baseAddress!
             norm1.bf16(xp, rows: tokens, into: input16)
             qkv.forwardBF16(input16, rows: tokens, into: qkvBuf)
-            prepareQK(qkvBuf, tokens: tokens, positions: positions, rope: rope)
+            if !qkNormTable.isEmpty || usesRoPE {
+                let box = UncheckedBox(qkvBuf)
+                Parallel.forEachChunk(tokens, costPerItem: 2 * dim * 8) { range in
+                    prepareQK(box.value, tokens: range, positions: positions, rope: rope)
+                }
+            }
             Attention.forwardBF16Output(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
                                         scratch: scratch.scores.baseAddress!, work: attnOut, into: input16)
             proj.forwardBF16(input16, rows: tokens, accumulate: true, into: xp)
@@ -90,35 +103,28 @@ struct TransformerBlock {
         }
     }
 
-    /// q/k LayerNorm per head, then RoPE, in place inside the fused qkv buffer: one parallel pass
-    /// over the tokens (a token's heads are adjacent, so each norm is one call over `heads` rows).
-    private func prepareQK(_ qkv: UnsafeMutablePointer<Float>, tokens: Int, positions: [(Int, Int)], rope: RoPE2D) {
-        guard qNorm != nil || usesRoPE else { return }
+    /// q/k LayerNorm per head, then RoPE, in place inside the fused qkv buffer for `tokens` (a
+    /// token's heads are adjacent, so each norm is one call over `heads` rows).
+    private func prepareQK(_ qkv: UnsafeMutablePointer<Float>, tokens: Range<Int>, positions: [(Int, Int)], rope: RoPE2D) {
         let stride = 3 * dim
-        let qs = UncheckedBox(qkv)
-        // q and k norm weights and biases in one table, so the small per-token calls need no setup.
-        let table = [qNorm, kNorm].compactMap { $0 }.flatMap { $0.weight + $0.bias }
-        table.withUnsafeBufferPointer { tb in
-          let tp = UncheckedBox(tb.baseAddress)
-          Parallel.forEachChunk(tokens, costPerItem: 2 * dim * 8) { range in
-            for t in range {
-                let q = qs.value + t * stride
-                if let norm = tp.value, let eps = qNorm?.eps {
+        qkNormTable.withUnsafeBufferPointer { tb in
+            for t in tokens {
+                let q = qkv + t * stride
+                if let norm = tb.baseAddress, let eps = qNorm?.eps {
                     for i in 0..<2 {  // q, then k
                         let p = q + i * dim, w = norm + 2 * i * headDim
                         LayerNorm.serial(p, rows: heads, width: headDim, inStride: headDim, weight: w,
                                          bias: w + headDim, eps: eps, into: p, outStride: headDim)
                     }
                 }
-                let k = q + dim
                 guard usesRoPE else { continue }
+                let k = q + dim
                 let (py, px) = positions[t]
                 for h in 0..<heads {
                     rope.apply(q + h * headDim, posY: py, posX: px)
                     rope.apply(k + h * headDim, posY: py, posX: px)
                 }
             }
-          }
         }
     }
 }
