@@ -23,7 +23,7 @@ int da3_attention_fast_path_available(size_t head_dim) {
 #endif
 }
 
-void da3_attention_pack(const float *k, const float *v, size_t ld, size_t tokens, float *packed) {
+static void pack_generic(const float *k, const float *v, size_t ld, size_t tokens, float *packed) {
     size_t panels = (tokens + PANEL - 1) / PANEL;
     float *kp = packed, *vp = packed + panels * PANEL * HD;
     // K panels: kp[p][d][c] = k[p*PANEL + c][d] (zero beyond the last token).
@@ -35,6 +35,63 @@ void da3_attention_pack(const float *k, const float *v, size_t ld, size_t tokens
         }
     }
     for (size_t t = 0; t < tokens; t++) memcpy(vp + t * HD, v + t * ld, HD * sizeof(float));
+}
+
+#ifdef DA3_X86
+#include <immintrin.h>
+
+// r[i] (16 tokens' values of dimensions d0 ... d0+15) becomes r[j] = dimension d0+j of the 16 tokens.
+DA3_TARGET_AVX512 static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4)
+        for (int j = 0; j < 2; j++) {  // columns 2j and 2j + 1 of each 4x4 block
+            __m512d a = _mm512_castps_pd(t[i + j]), b = _mm512_castps_pd(t[i + j + 2]);
+            r[i + 2 * j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+            r[i + 2 * j + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        }
+    // Rows now hold 4x4 blocks in 128-bit lanes; two lane shuffles finish the transpose.
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
+    }
+}
+
+// As pack_generic, with the K panels built from 16x16 transposes of whole token groups.
+DA3_TARGET_AVX512 static void pack_avx512(const float *k, const float *v, size_t ld, size_t tokens, float *packed) {
+    size_t panels = (tokens + PANEL - 1) / PANEL;
+    float *kp = packed, *vp = packed + panels * PANEL * HD;
+    for (size_t g = 0; g < panels * 2; g++) {  // groups of 16 tokens: half g % 2 of panel g / 2
+        size_t t0 = g * 16;
+        float *dst = kp + (g / 2) * PANEL * HD + (g % 2) * 16;
+        for (size_t d0 = 0; d0 < HD; d0 += 16) {
+            __m512 r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = t0 + i < tokens ? _mm512_loadu_ps(k + (t0 + i) * ld + d0) : _mm512_setzero_ps();
+            transpose16(r);
+            for (int j = 0; j < 16; j++) _mm512_storeu_ps(dst + (d0 + j) * PANEL, r[j]);
+        }
+    }
+    for (size_t t = 0; t < tokens; t++) memcpy(vp + t * HD, v + t * ld, HD * sizeof(float));
+}
+#endif
+
+void da3_attention_pack(const float *k, const float *v, size_t ld, size_t tokens, float *packed) {
+#ifdef DA3_X86
+    if (da3_detect_isa() == DA3_ISA_AVX512) { pack_avx512(k, v, ld, tokens, packed); return; }
+#endif
+    pack_generic(k, v, ld, tokens, packed);
 }
 
 #ifdef DA3_X86
@@ -103,31 +160,31 @@ QK_KERNEL(1)
 PV_KERNEL(6)
 PV_KERNEL(1)
 
-// exp(x) on 16 lanes: da3_expf's range reduction and polynomial (about 1 ulp), with 2^n applied by
-// scalef (exact for the clamped range, as da3_expf's exponent-bits multiply).
-DA3_TARGET_AVX512 static inline __m512 exp16(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+// 2^x for x <= 0 on 16 lanes: x = n + r exactly (|r| <= 1/2), 2^r by its degree-7 Taylor polynomial
+// (truncation below 1e-8 relative, under half an ulp), 2^n by scalef, which also flushes very
+// negative x to 0.
+DA3_TARGET_AVX512 static inline __m512 exp2_nonpositive(__m512 x) {
+    __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_sub_ps(x, n);
+    __m512 p = _mm512_set1_ps(1.5252733804e-5f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.5403530393e-4f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3333558146e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.6181291076e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5504108665e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4022650696e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718056e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     return _mm512_scalef_ps(p, n);
 }
 
-// e = exp(s - max) in place; returns the sum. One pass: the row maximum came from the QK kernel.
-DA3_TARGET_AVX512 static float exp_row(float *row, size_t n, float max) {
+// e = 2^(s - max) in place for base-2 scores; returns the sum. One pass: the row maximum came from
+// the QK kernel.
+DA3_TARGET_AVX512 static float exp2_row(float *row, size_t n, float max) {
     __m512 vmax = _mm512_set1_ps(max), sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        __m512 e0 = exp16(_mm512_sub_ps(_mm512_loadu_ps(row + i), vmax));
-        __m512 e1 = exp16(_mm512_sub_ps(_mm512_loadu_ps(row + i + 16), vmax));
+        __m512 e0 = exp2_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(row + i), vmax));
+        __m512 e1 = exp2_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(row + i + 16), vmax));
         _mm512_storeu_ps(row + i, e0);
         _mm512_storeu_ps(row + i + 16, e1);
         sum0 = _mm512_add_ps(sum0, e0);
@@ -135,7 +192,7 @@ DA3_TARGET_AVX512 static float exp_row(float *row, size_t n, float max) {
     }
     for (; i < n; i += 16) {
         __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        __m512 e = _mm512_maskz_mov_ps(m, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + i), vmax)));
+        __m512 e = _mm512_maskz_mov_ps(m, exp2_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + i), vmax)));
         _mm512_mask_storeu_ps(row + i, m, e);
         sum0 = _mm512_add_ps(sum0, e);
     }
@@ -143,16 +200,18 @@ DA3_TARGET_AVX512 static float exp_row(float *row, size_t n, float max) {
 }
 
 // Softmax is applied as O = (sum_t e_t v_t) / sum_t e_t: the normalization scales the 64 outputs
-// of a row instead of its `tokens` probabilities.
+// of a row instead of its `tokens` probabilities. Scores are kept in base 2 (scale * log2 e folded
+// into the QK product's scale), since exp(s - max) = 2^((s - max) log2 e) and exp2 is cheaper.
 DA3_TARGET_AVX512 void da3_attention_block(const float *q, size_t ldq, const float *packed, size_t tokens, size_t rows,
                          float scale, float *scores, float *out, size_t ldo) {
     size_t panels = (tokens + PANEL - 1) / PANEL;
     const float *kp = packed, *vp = packed + panels * PANEL * HD;
     float rowmax[rows], inv[rows];
+    scale *= 1.44269504088896341f;
     size_t i = 0;
     for (; i + 8 <= rows; i += 8) qk_rows_8(q + i * ldq, ldq, kp, tokens, scale, scores + i * tokens, tokens, rowmax + i);
     for (; i < rows; i++) qk_rows_1(q + i * ldq, ldq, kp, tokens, scale, scores + i * tokens, tokens, rowmax + i);
-    for (i = 0; i < rows; i++) inv[i] = 1.0f / exp_row(scores + i * tokens, tokens, rowmax[i]);
+    for (i = 0; i < rows; i++) inv[i] = 1.0f / exp2_row(scores + i * tokens, tokens, rowmax[i]);
     i = 0;
     for (; i + 6 <= rows; i += 6) pv_rows_6(scores + i * tokens, tokens, vp, tokens, out + i * ldo, ldo);
     for (; i < rows; i++) pv_rows_1(scores + i * tokens, tokens, vp, tokens, out + i * ldo, ldo);
