@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Resampling of planar (C, H, W) maps with PyTorch's `F.interpolate` conventions.
@@ -8,7 +9,7 @@ public enum Resize {
         outHeight: Int, outWidth: Int, into y: UnsafeMutablePointer<Float>
     ) {
         let ys = alignCornersTaps(input: height, output: outHeight)
-        let xs = alignCornersTaps(input: width, output: outWidth)
+        let xs = AxisTaps(alignCornersTaps(input: width, output: outWidth))
         let xp = UncheckedBox(x), yp = UncheckedBox(y)
         Parallel.forEachChunk(channels, costPerItem: outHeight * outWidth * 3) { range in
             for c in range {
@@ -29,11 +30,11 @@ public enum Resize {
     /// evaluated per pixel, in the same order.
     public static func bilinearAlignCornersRows(
         _ src: UnsafePointer<Float>, height: Int, width: Int,
-        rowTaps: [(Int, Int, Float, Float)], columnTaps: [(Int, Int, Float, Float)],
+        rowTaps: [(Int, Int, Float, Float)], columnTaps: AxisTaps,
         firstRow: Int, rows: Int, columnAddend: UnsafePointer<Float>? = nil, rowAddend: UnsafePointer<Float>? = nil,
         into out: UnsafeMutablePointer<Float>
     ) {
-        let outHeight = rowTaps.count, outWidth = columnTaps.count
+        let outHeight = rowTaps.count, outWidth = columnTaps.first.count
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * outWidth) { buffer in
             let slots = buffer.baseAddress!
             var slotRow = (-1, -1)
@@ -42,11 +43,8 @@ public enum Resize {
                 if slotRow.0 == sy { return UnsafePointer(slots) }
                 if slotRow.1 == sy { return UnsafePointer(slots + outWidth) }
                 let second = slotRow.0 == keep
-                let d = slots + (second ? outWidth : 0), r = src + sy * width
-                for ox in 0..<outWidth {
-                    let (x0, x1, lx0, lx1) = columnTaps[ox]
-                    d[ox] = lx0 * r[x0] + lx1 * r[x1]
-                }
+                let d = slots + (second ? outWidth : 0)
+                columnTaps.interpolate(src + sy * width, into: d)
                 if second { slotRow.1 = sy } else { slotRow.0 = sy }
                 return UnsafePointer(d)
             }
@@ -63,6 +61,34 @@ public enum Resize {
                     for ox in 0..<outWidth { dst[ox] = ly0 * h0[ox] + ly1 * h1[ox] + e }
                 } else {
                     for ox in 0..<outWidth { dst[ox] = ly0 * h0[ox] + ly1 * h1[ox] }
+                }
+            }
+        }
+    }
+
+    /// Two-tap interpolation along a row, as separate arrays for the gathering kernel.
+    public struct AxisTaps: Sendable {
+        let first: [Int32], second: [Int32]
+        let firstWeight: [Float], secondWeight: [Float]
+
+        /// From per-output (i0, i1, w0, w1) taps, e.g. `alignCornersTaps`.
+        public init(_ taps: [(Int, Int, Float, Float)]) {
+            first = taps.map { Int32($0.0) }
+            second = taps.map { Int32($0.1) }
+            firstWeight = taps.map { $0.2 }
+            secondWeight = taps.map { $0.3 }
+        }
+
+        /// out[o] = w0 * row[i0] + w1 * row[i1] for every output o.
+        func interpolate(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+            first.withUnsafeBufferPointer { i0 in
+                second.withUnsafeBufferPointer { i1 in
+                    firstWeight.withUnsafeBufferPointer { w0 in
+                        secondWeight.withUnsafeBufferPointer { w1 in
+                            da3_lerp_gather(row, i0.baseAddress!, i1.baseAddress!, w0.baseAddress!, w1.baseAddress!,
+                                            i0.count, out)
+                        }
+                    }
                 }
             }
         }

@@ -28,9 +28,10 @@ struct DualDPTHead {
         patchSize = config.patchSize
         norm = try LayerNormWeights(loader, K.norm, width: dimIn, eps: 1e-5)
         projects = try (0..<4).map { k in
-            let w = try loader.tensor(K.project(k) + ".weight", [oc[k], dimIn, 1, 1])
-            let b = try loader.tensor(K.project(k) + ".bias", [oc[k]])
-            return LinearWeights(weight: w, bias: b, in: dimIn, out: oc[k])
+            let shape = [oc[k], dimIn, 1, 1]
+            return precision == .fast
+                ? try LinearWeights(loader, K.project(k), in: dimIn, out: oc[k], weightShape: shape)
+                : try LinearWeights(packing: loader, K.project(k), in: dimIn, out: oc[k], weightShape: shape, precision: .exact)
         }
         projectsBF16 = precision == .fast ? projects.map { $0.weight.bf16() } : []
         upsample4 = (try loader.tensor(K.resize(0) + ".weight", [oc[0], oc[0], 4, 4]),
@@ -58,32 +59,7 @@ struct DualDPTHead {
         let n = gh * gw
         var levels: [Tensor] = []
         for k in 0..<4 {
-            // The feature is normalized in place: its buffer is no longer shared once taken out.
-            var normed = features[k].data
-            features[k] = Tensor(zeros: [0])
-            let dimIn = normed.count / n
-            normed.withUnsafeMutableBufferPointer { norm($0.baseAddress!, rows: n, into: $0.baseAddress!) }
-            // 1x1 conv on the (2D, gh, gw) map = W (C x 2D) * normed^T.
-            let proj = projects[k]
-            var x = Tensor(zeros: [proj.outFeatures, gh, gw])
-            x.data.withUnsafeMutableBufferPointer { xp in
-                normed.withUnsafeBufferPointer { np in
-                    if projectsBF16.isEmpty {
-                        proj.weight.withUnsafeBufferPointer { wp in
-                            GEMM.sgemm(transB: true, m: proj.outFeatures, n: n, k: dimIn, a: wp.baseAddress!, lda: dimIn,
-                                       b: np.baseAddress!, ldb: dimIn, c: xp.baseAddress!, ldc: n)
-                        }
-                    } else {
-                        projectsBF16[k].withUnsafeBufferPointer { wp in
-                            GEMMBF16.product(wp.baseAddress!, m: proj.outFeatures, b: np.baseAddress!, layout: .rows, n: n,
-                                             k: dimIn, into: xp.baseAddress!, ldc: n)
-                        }
-                    }
-                }
-                proj.bias.withUnsafeBufferPointer {
-                    Elementwise.addChannelBias($0.baseAddress!, into: xp.baseAddress!, channels: proj.outFeatures, plane: n)
-                }
-            }
+            var x = project(&features[k], level: k, tokens: n, height: gh, width: gw)
             UVEmbedding.add(to: &x, imageWidth: plan.width, imageHeight: plan.height)
             observer?("head.proj.\(k)", x)
             switch k {
@@ -117,6 +93,52 @@ struct DualDPTHead {
         observer?("head.out_conv1", out)
         return output.forward(out, height: gh * patchSize, width: gw * patchSize, plan: plan,
                               observer: captureFullResolution ? observer : nil)
+    }
+
+    /// projects[k] (a 1x1 convolution) of the normalized feature (tokens x 2D) as a (C, gh, gw) map.
+    /// The feature is released (28 MB at 896 x 504 for DA3-Small) and its buffer reused.
+    private func project(_ feature: inout Tensor, level k: Int, tokens n: Int, height gh: Int, width gw: Int) -> Tensor {
+        // The feature is normalized in place: its buffer is no longer shared once taken out.
+        var normed = feature.data
+        feature = Tensor(zeros: [0])
+        let dimIn = normed.count / n
+        let proj = projects[k], c = proj.outFeatures
+        var x = Tensor(zeros: [c, gh, gw])
+        x.data.withUnsafeMutableBufferPointer { xb in
+            let xp = xb.baseAddress!
+            normed.withUnsafeMutableBufferPointer { nb in
+                let np = nb.baseAddress!
+                if proj.isPackedF32 {
+                    // Token-major products, normalized part by part, each finished part transposed into the map.
+                    let rows = UnsafeMutablePointer<Float>.allocate(capacity: n * c)
+                    defer { rows.deallocate() }
+                    proj.forward(np, rows: n, input: { first, count, into in
+                        norm(np + first * dimIn, rows: count, into: into, parallel: false)
+                    }, output: { first, count in
+                        for t in first..<(first + count) {
+                            for o in 0..<c { xp[o * n + t] = rows[t * c + o] }
+                        }
+                    }, staging: np, into: rows)
+                    return
+                }
+                // 1x1 conv on the (2D, gh, gw) map = W (C x 2D) * normed^T.
+                norm(np, rows: n, into: np)
+                if projectsBF16.isEmpty {
+                    proj.weight.withUnsafeBufferPointer { wp in
+                        GEMM.sgemm(transB: true, m: c, n: n, k: dimIn, a: wp.baseAddress!, lda: dimIn, b: np, ldb: dimIn,
+                                   c: xp, ldc: n)
+                    }
+                } else {
+                    projectsBF16[k].withUnsafeBufferPointer { wp in
+                        GEMMBF16.product(wp.baseAddress!, m: c, b: np, layout: .rows, n: n, k: dimIn, into: xp, ldc: n)
+                    }
+                }
+                proj.bias.withUnsafeBufferPointer {
+                    Elementwise.addChannelBias($0.baseAddress!, into: xp, channels: c, plane: n)
+                }
+            }
+        }
+        return x
     }
 
     /// conv(bilinear(x)) for a 3x3 pad-1 `conv`, without materializing bilinear(x).

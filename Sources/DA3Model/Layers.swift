@@ -11,10 +11,10 @@ struct LinearWeights {
     /// `weight` is then empty.
     private(set) var packedF32: PackedF32Weights?
 
-    init(_ loader: WeightLoader, _ key: String, in inFeatures: Int, out outFeatures: Int) throws {
+    init(_ loader: WeightLoader, _ key: String, in inFeatures: Int, out outFeatures: Int, weightShape: [Int]? = nil) throws {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        weight = try loader.tensor(key + ".weight", [outFeatures, inFeatures])
+        weight = try loader.tensor(key + ".weight", weightShape ?? [outFeatures, inFeatures])
         bias = try loader.tensor(key + ".bias", [outFeatures])
     }
 
@@ -92,6 +92,9 @@ struct LinearWeights {
     func forwardGELU(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         forward(x, rows: rows, gelu: true, into: y)
     }
+
+    /// Whether `forward(_:rows:input:...)` runs the parts through the packed FP32 kernel.
+    var isPackedF32: Bool { packedF32 != nil }
 
     /// y (rows x out) = (input's rewrite of x) W^T + b, then `output` on the finished rows: with the
     /// packed FP32 kernel both run per part of rows while it is in cache; otherwise in whole passes

@@ -26,7 +26,7 @@ struct UpsampledConvolution {
     ) {
         let (c, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let rowTaps = Resize.alignCornersTaps(input: h, output: height)
-        let columnTaps = Resize.alignCornersTaps(input: w, output: width)
+        let columnTaps = Resize.AxisTaps(Resize.alignCornersTaps(input: w, output: width))
         let maxRows = min(Self.bandRows, height)
         var input = [Float](repeating: 0, count: c * (maxRows + 2) * width)
         var convolved = [Float](repeating: 0, count: conv.outChannels * (maxRows + 2) * width)

@@ -17,6 +17,10 @@ void da3_gelu(float *x, size_t count);
 void da3_layernorm_rows(const float *x, size_t rows, size_t width, size_t in_stride, const float *weight,
                         const float *bias, float eps, float *y, size_t out_stride);
 
+/// out[k] = w0[k] * row[i0[k]] + w1[k] * row[i1[k]] for k < n (products rounded separately).
+void da3_lerp_gather(const float *row, const int32_t *i0, const int32_t *i1, const float *w0, const float *w1, size_t n,
+                     float *out);
+
 /// Whether da3_attention_block can run here (head dimension 64 and AVX-512).
 int da3_attention_fast_path_available(size_t head_dim);
 
