@@ -5,6 +5,7 @@
 #include <string.h>
 #include "ckernels.h"
 #include "dispatch.h"
+#include "transpose.h"
 
 #define HD 64      // head dimension handled by the fast path
 #define PANEL 32   // key columns per packed K panel (two zmm registers)
@@ -40,34 +41,6 @@ static void pack_generic(const float *k, const float *v, size_t ld, size_t token
 #ifdef DA3_X86
 #include <immintrin.h>
 
-// r[i] (16 tokens' values of dimensions d0 ... d0+15) becomes r[j] = dimension d0+j of the 16 tokens.
-DA3_TARGET_AVX512 static inline void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4)
-        for (int j = 0; j < 2; j++) {  // columns 2j and 2j + 1 of each 4x4 block
-            __m512d a = _mm512_castps_pd(t[i + j]), b = _mm512_castps_pd(t[i + j + 2]);
-            r[i + 2 * j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
-            r[i + 2 * j + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
-        }
-    // Rows now hold 4x4 blocks in 128-bit lanes; two lane shuffles finish the transpose.
-    for (int i = 0; i < 4; i++) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
-        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
-        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
-    }
-}
-
 // As pack_generic, with the K panels built from 16x16 transposes of whole token groups.
 DA3_TARGET_AVX512 static void pack_avx512(const float *k, const float *v, size_t ld, size_t tokens, float *packed) {
     size_t panels = (tokens + PANEL - 1) / PANEL;
@@ -79,7 +52,7 @@ DA3_TARGET_AVX512 static void pack_avx512(const float *k, const float *v, size_t
             __m512 r[16];
             for (int i = 0; i < 16; i++)
                 r[i] = t0 + i < tokens ? _mm512_loadu_ps(k + (t0 + i) * ld + d0) : _mm512_setzero_ps();
-            transpose16(r);
+            da3_transpose16(r);
             for (int j = 0; j < 16; j++) _mm512_storeu_ps(dst + (d0 + j) * PANEL, r[j]);
         }
     }

@@ -6,13 +6,14 @@
 #include "ckernels.h"
 #include "dispatch.h"
 #include "gemm_epilogue.h"
+#include "transpose.h"
 
 #define PANEL 32
 #define ROWS 8
 
 size_t da3_gemm_f32_packed_count(size_t n, size_t k) { return (n + PANEL - 1) / PANEL * PANEL * k; }
 
-void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale, float *packed) {
+static void pack_generic(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale, float *packed) {
     size_t panels = (n + PANEL - 1) / PANEL;
     for (size_t p = 0; p < panels; p++)
         for (size_t c = 0; c < PANEL; c++) {
@@ -26,6 +27,44 @@ void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, const flo
                 for (size_t i = 0; i < k; i++) dst[i * PANEL] = w[col * ldw + i];
             }
         }
+}
+
+#ifdef DA3_X86
+// As pack_generic, 16 columns x 16 k at a time through an in-register transpose; the k remainder
+// goes through pack_generic's element loop on a shifted view.
+DA3_TARGET_AVX512 static void pack_avx512(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale,
+                                          float *packed) {
+    size_t panels = (n + PANEL - 1) / PANEL, k16 = k / 16 * 16;
+    for (size_t g = 0; g < 2 * panels; g++) {  // 16-column halves of the panels
+        size_t col0 = g * 16;
+        float *dst = packed + (g / 2) * PANEL * k + (g % 2) * 16;
+        __mmask16 live = n - col0 >= 16 ? 0xFFFF : (col0 < n ? (__mmask16)((1u << (n - col0)) - 1) : 0);
+        __m512 scale = row_scale ? _mm512_maskz_loadu_ps(live, row_scale + col0) : _mm512_set1_ps(1.0f);
+        for (size_t i0 = 0; i0 < k16; i0 += 16) {
+            __m512 r[16];
+            for (int c = 0; c < 16; c++)
+                r[c] = col0 + c < n ? _mm512_loadu_ps(w + (col0 + c) * ldw + i0) : _mm512_setzero_ps();
+            da3_transpose16(r);
+            for (int j = 0; j < 16; j++) {
+                __m512 v = row_scale ? _mm512_mul_ps(r[j], scale) : r[j];
+                _mm512_storeu_ps(dst + (i0 + j) * PANEL, v);
+            }
+        }
+        for (size_t i = k16; i < k; i++)
+            for (int c = 0; c < 16; c++) {
+                size_t col = col0 + c;
+                float v = col < n ? w[col * ldw + i] : 0.0f;
+                dst[i * PANEL + c] = row_scale && col < n ? v * row_scale[col] : v;
+            }
+    }
+}
+#endif
+
+void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale, float *packed) {
+#ifdef DA3_X86
+    if (da3_detect_isa() == DA3_ISA_AVX512) { pack_avx512(w, n, k, ldw, row_scale, packed); return; }
+#endif
+    pack_generic(w, n, k, ldw, row_scale, packed);
 }
 
 #ifdef DA3_X86
