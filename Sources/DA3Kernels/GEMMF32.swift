@@ -32,6 +32,38 @@ public enum GEMMF32 {
     /// Rows per part: the part's rows stay in L2 while each weight panel passes over them once.
     static let partRows = 64
 
+    /// The transformer MLP as one pass over row parts: y += gelu(a W1^T + b1) W2^T + b2, where `input`
+    /// writes each part's rows of a (e.g. normalized rows of y). Each
+    /// part's hidden activations (rows x hidden) stay in a per-worker buffer in cache instead of
+    /// going through memory between the two products; the arithmetic is that of two `linear` calls.
+    public static func mlp(
+        rows: Int, input: @escaping InputRows,
+        first: PackedF32Weights, firstBias: UnsafePointer<Float>?,
+        second: PackedF32Weights, secondBias: UnsafePointer<Float>?,
+        accumulatingInto y: UnsafeMutablePointer<Float>
+    ) {
+        precondition(first.outFeatures == second.inFeatures, "GEMMF32.mlp: hidden widths differ")
+        let (k, hidden, n) = (first.inFeatures, first.outFeatures, second.outFeatures)
+        let parts = (rows + partRows - 1) / partRows
+        let workers = Parallel.threadCount
+        let staged = UnsafeMutablePointer<Float>.allocate(capacity: workers * partRows * (k + hidden))
+        defer { staged.deallocate() }
+        first.panels.withUnsafeBufferPointer { w1 in
+            second.panels.withUnsafeBufferPointer { w2 in
+                let io = UncheckedBox((w1.baseAddress!, firstBias, w2.baseAddress!, secondBias, y, staged, input))
+                Parallel.forEachItem(parts, maxWorkers: workers) { worker, part in
+                    let (w1, b1, w2, b2, y, staged, input) = io.value
+                    let start = part * partRows, count = min(rows, start + partRows) - start
+                    let a = staged + worker * partRows * (k + hidden), h = a + partRows * k
+                    input(start, count, a)
+                    da3_gemm_f32(a, k, w1, count, hidden, k, b1, 0, h, hidden)
+                    da3_gelu(h, count * hidden)
+                    da3_gemm_f32(h, hidden, w2, count, n, hidden, b2, 1, y + start * n, n)
+                }
+            }
+        }
+    }
+
     /// Rewrites rows `first ..< first + count` of the input into `into` (count x inFeatures), e.g. a
     /// LayerNorm, so the product reads them from cache instead of a whole normalized copy in memory.
     public typealias InputRows = (_ first: Int, _ count: Int, _ into: UnsafeMutablePointer<Float>) -> Void

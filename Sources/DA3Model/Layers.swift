@@ -119,6 +119,25 @@ struct LinearWeights {
         }
     }
 
+    /// y += fc2(gelu(fc1(input rows))): the MLP fused part by part when both layers are packed
+    /// for the FP32 kernel, else the two products in turn (through `staging`, rows x fc1.in, and
+    /// `hidden`, rows x fc1.out). The same arithmetic either way.
+    static func mlp(_ fc1: LinearWeights, _ fc2: LinearWeights, rows: Int, input: @escaping GEMMF32.InputRows,
+                    staging: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
+                    accumulatingInto y: UnsafeMutablePointer<Float>) {
+        guard let first = fc1.packedF32, let second = fc2.packedF32 else {
+            fc1.forward(staging, rows: rows, input: input, staging: staging, gelu: true, into: hidden)
+            fc2.accumulate(hidden, rows: rows, into: y)
+            return
+        }
+        fc1.bias.withUnsafeBufferPointer { b1 in
+            fc2.bias.withUnsafeBufferPointer { b2 in
+                GEMMF32.mlp(rows: rows, input: input, first: first, firstBias: b1.baseAddress, second: second,
+                            secondBias: b2.baseAddress, accumulatingInto: y)
+            }
+        }
+    }
+
     private func forward(_ x: UnsafePointer<Float>, rows: Int, accumulate: Bool = false, gelu: Bool = false,
                          into y: UnsafeMutablePointer<Float>) {
         bias.withUnsafeBufferPointer { b in

@@ -69,11 +69,10 @@ struct TransformerBlock {
             Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
                               scratch: scratch.scores.baseAddress!, into: attnOut)
             proj.accumulate(attnOut, rows: tokens, into: xp)
-            // MLP branch, normalized part by part in the same way.
-            fc1.forward(stream, rows: tokens, input: { first, count, into in
+            // MLP branch, normalized part by part in the same way, each part's hidden rows kept in cache.
+            LinearWeights.mlp(fc1, fc2, rows: tokens, input: { first, count, into in
                 norm2(stream + first * d, rows: count, into: into, parallel: false)
-            }, staging: normed, gelu: true, into: hidden)
-            fc2.accumulate(hidden, rows: tokens, into: xp)
+            }, staging: normed, hidden: hidden, accumulatingInto: xp)
         }
     }
 

@@ -77,27 +77,35 @@ public final class SafeTensorsWeightSource: WeightSource {
 }
 
 /// Reads weights by model-relative key, records what was used and enforces strictness at the end.
-final class WeightLoader {
+/// Parts of a model may load concurrently (the record of used keys is locked; sources only read).
+final class WeightLoader: @unchecked Sendable {
     let source: WeightSource
-    private(set) var used: Set<String> = []
+    private let lock = NSLock()
+    private var used: Set<String> = []
 
     init(source: WeightSource) { self.source = source }
 
-    func tensor(_ key: String, _ shape: [Int]) throws -> [Float] {
+    private func markUsed(_ key: String) -> String {
         let full = CheckpointKeys.prefix + key
+        lock.lock()
         used.insert(full)
-        return try source.load(full, shape: shape)
+        lock.unlock()
+        return full
+    }
+
+    func tensor(_ key: String, _ shape: [Int]) throws -> [Float] {
+        try source.load(markUsed(key), shape: shape)
     }
 
     /// The tensor without a copy where the source allows (see `WeightSource.withFloats`).
     func withTensor(_ key: String, _ shape: [Int], _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws {
-        let full = CheckpointKeys.prefix + key
-        used.insert(full)
-        try source.withFloats(full, shape: shape, body)
+        try source.withFloats(markUsed(key), shape: shape, body)
     }
 
     /// Fails on any tensor that is neither used nor in an explicitly ignored part of the model.
     func finish() throws {
+        lock.lock()
+        defer { lock.unlock() }
         let ignored = CheckpointKeys.ignoredPrefixes.map { CheckpointKeys.prefix + $0 }
         let unexpected = source.unusedKeys(used: used).filter { key in !ignored.contains { key.hasPrefix($0) } }
         if let first = unexpected.first {

@@ -93,6 +93,39 @@ enum KernelBenchmark {
                 }
             }
         }
+        mlp(repeats: repeats)
+    }
+
+    /// The MLP (384 -> 1536, GELU, -> 384, accumulated) as two products vs fused per row part.
+    static func mlp(repeats: Int) {
+        guard GEMMF32.available else { return }
+        let (m, d, hidden) = (2305, 384, 1536)
+        let x = (0..<(m * d)).map { Float($0 % 13) * 0.01 }
+        let w1 = (0..<(hidden * d)).map { Float($0 % 7) * 0.01 }, w2 = (0..<(d * hidden)).map { Float($0 % 5) * 0.01 }
+        let fc1 = w1.withUnsafeBufferPointer { PackedF32Weights(weight: $0.baseAddress!, inFeatures: d, outFeatures: hidden) }
+        let fc2 = w2.withUnsafeBufferPointer { PackedF32Weights(weight: $0.baseAddress!, inFeatures: hidden, outFeatures: d) }
+        var h = [Float](repeating: 0, count: m * hidden), y = [Float](repeating: 0, count: m * d)
+        let flops = 4 * m * d * hidden
+        x.withUnsafeBufferPointer { xb in
+            let xp = UncheckedBox(xb.baseAddress!)
+            let copy: GEMMF32.InputRows = { first, count, into in into.update(from: xp.value + first * d, count: count * d) }
+            let twoPasses = best(repeats) {
+                h.withUnsafeMutableBufferPointer { hp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        GEMMF32.linear(xp.value, rows: m, weights: fc1, bias: nil, gelu: true, input: copy, into: hp.baseAddress!)
+                        GEMMF32.linear(hp.baseAddress!, rows: m, weights: fc2, bias: nil, accumulate: true, into: yp.baseAddress!)
+                    }
+                }
+            }
+            report("mlp 2305x384x1536 (two products)", flops: flops, seconds: twoPasses)
+            let fused = best(repeats) {
+                y.withUnsafeMutableBufferPointer { yp in
+                    GEMMF32.mlp(rows: m, input: copy, first: fc1, firstBias: nil, second: fc2, secondBias: nil,
+                                accumulatingInto: yp.baseAddress!)
+                }
+            }
+            report("  fused per row part", flops: flops, seconds: fused)
+        }
     }
 
     /// Times `body(x, c)` (best of `repeats`) and reports it as `flops`.
