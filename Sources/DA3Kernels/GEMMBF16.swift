@@ -24,17 +24,66 @@ public enum GEMMBF16 {
     /// Rows per block in `linearGELU` (its FP32 block stays in L2 before GELU and rounding).
     static let blockRows = 64
 
-    /// y (rows x out) = x W^T + b, or y += x W^T + b with `accumulate`; x is rows x in bfloat16.
+    /// Writes rows `first ..< first + count` of a product's bfloat16 input into `into` (count x in),
+    /// e.g. a LayerNorm, so the product reads them from cache.
+    public typealias InputRows = (_ first: Int, _ count: Int, _ into: UnsafeMutablePointer<UInt16>) -> Void
+
+    /// y (rows x out) = x W^T + b, or y += x W^T + b with `accumulate`; x is rows x in bfloat16, or,
+    /// with `input`, written part by part by it (x is then not read). `output` runs on each finished
+    /// part of y while it is in cache.
     public static func linear(
-        _ x: UnsafePointer<UInt16>, rows: Int, weights: PackedBF16Weights, bias: UnsafePointer<Float>?,
-        accumulate: Bool = false, into y: UnsafeMutablePointer<Float>
+        _ x: UnsafePointer<UInt16>?, rows: Int, weights: PackedBF16Weights, bias: UnsafePointer<Float>?,
+        accumulate: Bool = false, input: InputRows? = nil, output: GEMMF32.OutputRows? = nil,
+        into y: UnsafeMutablePointer<Float>
     ) {
         let (k, n) = (weights.inFeatures, weights.outFeatures)
+        let part = partRows(rows, cost: n * k)
+        let staged = input == nil ? nil : UnsafeMutablePointer<UInt16>.allocate(capacity: Parallel.threadCount * part * k)
+        defer { staged?.deallocate() }
         weights.words.withUnsafeBufferPointer { wp in
-            let io = UncheckedBox((x, wp.baseAddress!, bias, y))
-            forEachRowPart(rows, cost: n * k) { _, start, count in
-                let (x, w, b, y) = io.value
-                da3_gemm_bf16(x + start * k, k, w, count, n, k, b, accumulate ? 1 : 0, y + start * n, n)
+            let io = UncheckedBox((x, wp.baseAddress!, bias, y, staged, input, output))
+            forEachRowPart(rows, cost: n * k) { worker, start, count in
+                let (x, w, b, y, staged, input, output) = io.value
+                var a = x.map { $0 + start * k }
+                if let staged, let input {
+                    input(start, count, staged + worker * part * k)
+                    a = UnsafePointer(staged + worker * part * k)
+                }
+                da3_gemm_bf16(a!, k, w, count, n, k, b, accumulate ? 1 : 0, y + start * n, n)
+                output?(start, count)
+            }
+        }
+    }
+
+    /// The transformer MLP in one pass over row parts (`Precision.fast`): y += bfloat16(gelu(a W1^T +
+    /// b1)) W2^T + b2, where `input` writes each part's rows of a as bfloat16; the part's hidden rows
+    /// stay in cache. The arithmetic of `linearGELU` then `linear`.
+    public static func mlp(
+        rows: Int, input: @escaping InputRows,
+        first: PackedBF16Weights, firstBias: UnsafePointer<Float>?,
+        second: PackedBF16Weights, secondBias: UnsafePointer<Float>?,
+        accumulatingInto y: UnsafeMutablePointer<Float>
+    ) {
+        precondition(first.outFeatures == second.inFeatures, "GEMMBF16.mlp: hidden widths differ")
+        let (k, hidden, n) = (first.inFeatures, first.outFeatures, second.outFeatures)
+        let part = partRows(rows, cost: 2 * hidden * k)
+        let perWorker = part * (k + hidden)  // bfloat16 input and hidden rows
+        let staged = UnsafeMutablePointer<UInt16>.allocate(capacity: Parallel.threadCount * perWorker)
+        let blocks = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.threadCount * part * hidden)
+        defer { staged.deallocate(); blocks.deallocate() }
+        first.words.withUnsafeBufferPointer { w1 in
+            second.words.withUnsafeBufferPointer { w2 in
+                let io = UncheckedBox((w1.baseAddress!, firstBias, w2.baseAddress!, secondBias, y, staged, blocks, input))
+                forEachRowPart(rows, cost: 2 * hidden * k) { worker, start, count in
+                    let (w1, b1, w2, b2, y, staged, blocks, input) = io.value
+                    let a = staged + worker * perWorker, h = a + part * k
+                    let block = blocks + worker * part * hidden
+                    input(start, count, a)
+                    da3_gemm_bf16(a, k, w1, count, hidden, k, b1, 0, block, hidden)
+                    da3_gelu(block, count * hidden)
+                    da3_f32_to_bf16(block, h, count * hidden)
+                    da3_gemm_bf16(h, hidden, w2, count, n, hidden, b2, 1, y + start * n, n)
+                }
             }
         }
     }
@@ -104,12 +153,16 @@ public enum GEMMBF16 {
     /// rows (whole micro-kernel groups) taken one at a time, so a thread slowed by another process
     /// takes fewer.
     private static func forEachRowPart(_ rows: Int, cost: Int, _ body: @escaping (Int, Int, Int) -> Void) {
-        let parallel = rows * cost >= 2_000_000 && rows >= 16
-        let part = parallel ? min(blockRows, ((rows + 1) / 2 + 7) / 8 * 8) : rows
+        let part = partRows(rows, cost: cost)
         let parts = (rows + part - 1) / part
         let b = UncheckedBox(body)
-        Parallel.forEachItem(parts, maxWorkers: parallel ? Parallel.threadCount : 1) { w, p in
+        Parallel.forEachItem(parts, maxWorkers: part < rows ? Parallel.threadCount : 1) { w, p in
             b.value(w, p * part, min(rows, (p + 1) * part) - p * part)
         }
+    }
+
+    /// The largest part `forEachRowPart` hands out (all rows when the product is too small to split).
+    private static func partRows(_ rows: Int, cost: Int) -> Int {
+        rows * cost >= 2_000_000 && rows >= 16 ? min(blockRows, ((rows + 1) / 2 + 7) / 8 * 8) : max(rows, 1)
     }
 }

@@ -34,10 +34,10 @@ public enum LayerNorm {
     public static func forwardBF16(
         _ x: UnsafePointer<Float>, rows: Int, width: Int,
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float,
-        into y: UnsafeMutablePointer<UInt16>
+        into y: UnsafeMutablePointer<UInt16>, parallel: Bool = true
     ) {
         let xs = UncheckedBox(x), ys = UncheckedBox(y), ws = UncheckedBox(weight), bs = UncheckedBox(bias)
-        Parallel.forEachChunk(rows, costPerItem: width * 5) { range in
+        Parallel.forEachChunk(rows, costPerItem: parallel ? width * 5 : 0) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { row in
                 for r in range {
                     da3_layernorm_rows(xs.value + r * width, 1, width, width, ws.value, bs.value, eps, row.baseAddress!, width)

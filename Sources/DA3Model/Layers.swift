@@ -64,19 +64,27 @@ struct LinearWeights {
         }
     }
 
-    /// y (+)= x W^T + b with bfloat16 x (packed by `init(packing:...)` for `.fast`).
-    func forwardBF16(_ x: UnsafePointer<UInt16>, rows: Int, accumulate: Bool = false, into y: UnsafeMutablePointer<Float>) {
+    /// y (+)= x W^T + b with bfloat16 x (packed by `init(packing:...)` for `.fast`); with `input`,
+    /// x is written part by part by it, and `output` runs on each finished part (see `GEMMBF16.linear`).
+    func forwardBF16(_ x: UnsafePointer<UInt16>?, rows: Int, accumulate: Bool = false, input: GEMMBF16.InputRows? = nil,
+                     output: GEMMF32.OutputRows? = nil, into y: UnsafeMutablePointer<Float>) {
         bias.withUnsafeBufferPointer { b in
-            GEMMBF16.linear(x, rows: rows, weights: packedBF16!, bias: b.baseAddress!, accumulate: accumulate, into: y)
+            GEMMBF16.linear(x, rows: rows, weights: packedBF16!, bias: b.baseAddress!, accumulate: accumulate,
+                            input: input, output: output, into: y)
         }
     }
 
-    /// y = bfloat16(gelu(x W^T + b)) with bfloat16 x (packed by `init(packing:...)` for `.fast`).
-    func forwardGELUBF16(_ x: UnsafePointer<UInt16>, rows: Int, into y: UnsafeMutablePointer<UInt16>) {
-        bias.withUnsafeBufferPointer { b in
-            GEMMBF16.linearGELU(x, rows: rows, weights: packedBF16!, bias: b.baseAddress!, into: y)
+    /// y += fc2(bfloat16(gelu(fc1(input rows)))) fused part by part (`.fast`, see `GEMMBF16.mlp`).
+    static func mlpBF16(_ fc1: LinearWeights, _ fc2: LinearWeights, rows: Int, input: @escaping GEMMBF16.InputRows,
+                        accumulatingInto y: UnsafeMutablePointer<Float>) {
+        fc1.bias.withUnsafeBufferPointer { b1 in
+            fc2.bias.withUnsafeBufferPointer { b2 in
+                GEMMBF16.mlp(rows: rows, input: input, first: fc1.packedBF16!, firstBias: b1.baseAddress,
+                             second: fc2.packedBF16!, secondBias: b2.baseAddress, accumulatingInto: y)
+            }
         }
     }
+
 
     /// y += x W^T + b: a residual branch added in place by the product itself.
     func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
@@ -169,10 +177,11 @@ struct LayerNormWeights {
     }
 
     /// Normalizes `rows` contiguous rows into bfloat16.
-    func bf16(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<UInt16>) {
+    func bf16(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<UInt16>, parallel: Bool = true) {
         weight.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
-                LayerNorm.forwardBF16(x, rows: rows, width: width, weight: w.baseAddress!, bias: b.baseAddress!, eps: eps, into: y)
+                LayerNorm.forwardBF16(x, rows: rows, width: width, weight: w.baseAddress!, bias: b.baseAddress!, eps: eps,
+                                      into: y, parallel: parallel)
             }
         }
     }

@@ -78,27 +78,27 @@ struct TransformerBlock {
 
     /// `Precision.fast`: the same steps with bfloat16 inputs to the four linear layers and to
     /// attention's products; LayerNorm, q/k norm, RoPE, softmax and the residual stay FP32, and
-    /// GELU is fused into fc1 (whose output is bfloat16, the input of fc2).
+    /// GELU is fused into fc1 (whose output is bfloat16, the input of fc2). As in the exact path,
+    /// the norms run per part of rows just before their products, q/k norm and RoPE on each
+    /// finished qkv part, and the MLP's hidden rows stay in cache.
     private func forwardBF16(_ x: inout Tensor, positions: [(Int, Int)], rope: RoPE2D, scratch: BlockScratch) {
         let tokens = x.shape[0]
         x.data.withUnsafeMutableBufferPointer { xb in
-            let xp = xb.baseAddress!
+            let xp = xb.baseAddress!, stream = UnsafePointer(xb.baseAddress!), d = dim
             let qkvBuf = scratch.qkv.baseAddress!, attnOut = scratch.attn.baseAddress!
-            let input16 = scratch.input16.baseAddress!, hidden16 = scratch.hidden16.baseAddress!
-            norm1.bf16(xp, rows: tokens, into: input16)
-            qkv.forwardBF16(input16, rows: tokens, into: qkvBuf)
-            if !qkNormTable.isEmpty || usesRoPE {
-                let box = UncheckedBox(qkvBuf)
-                Parallel.forEachChunk(tokens, costPerItem: 2 * dim * 8) { range in
-                    prepareQK(box.value, tokens: range, positions: positions, rope: rope)
-                }
+            let input16 = scratch.input16.baseAddress!
+            let prepare: GEMMF32.OutputRows? = qkNormTable.isEmpty && !usesRoPE ? nil : { first, count in
+                prepareQK(qkvBuf, tokens: first..<(first + count), positions: positions, rope: rope)
             }
+            qkv.forwardBF16(nil, rows: tokens, input: { first, count, into in
+                norm1.bf16(stream + first * d, rows: count, into: into, parallel: false)
+            }, output: prepare, into: qkvBuf)
             Attention.forwardBF16Output(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
                                         scratch: scratch.scores.baseAddress!, work: attnOut, into: input16)
             proj.forwardBF16(input16, rows: tokens, accumulate: true, into: xp)
-            norm2.bf16(xp, rows: tokens, into: input16)
-            fc1.forwardGELUBF16(input16, rows: tokens, into: hidden16)
-            fc2.forwardBF16(hidden16, rows: tokens, accumulate: true, into: xp)
+            LinearWeights.mlpBF16(fc1, fc2, rows: tokens, input: { first, count, into in
+                norm2.bf16(stream + first * d, rows: count, into: into, parallel: false)
+            }, accumulatingInto: xp)
         }
     }
 
@@ -136,9 +136,8 @@ struct BlockScratch {
     var attn: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var hidden: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     var scores: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
-    /// bfloat16 inputs of the linear layers and MLP hidden activations (fast precision).
+    /// bfloat16 input of the attention projection (fast precision).
     var input16: UnsafeMutableBufferPointer<UInt16> = .init(start: nil, count: 0)
-    var hidden16: UnsafeMutableBufferPointer<UInt16> = .init(start: nil, count: 0)
     private var tokens = 0, dim = 0, hiddenWidth = 0, precision = Precision.exact
 
     mutating func reserve(tokens: Int, dim: Int, hidden: Int, heads: Int, precision: Precision) {
@@ -152,7 +151,6 @@ struct BlockScratch {
         attn = .allocate(capacity: tokens * dim)
         if precision == .fast {
             input16 = .allocate(capacity: tokens * dim)
-            hidden16 = .allocate(capacity: tokens * hidden)
         } else {
             normed = .allocate(capacity: tokens * dim)
             self.hidden = .allocate(capacity: tokens * hidden)
@@ -162,11 +160,10 @@ struct BlockScratch {
 
     mutating func release() {
         for b in [normed, qkv, attn, hidden, scores] where b.baseAddress != nil { b.deallocate() }
-        for b in [input16, hidden16] where b.baseAddress != nil { b.deallocate() }
+        if input16.baseAddress != nil { input16.deallocate() }
         normed = .init(start: nil, count: 0)
         qkv = normed; attn = normed; hidden = normed; scores = normed
         input16 = .init(start: nil, count: 0)
-        hidden16 = input16
         tokens = 0
     }
 }

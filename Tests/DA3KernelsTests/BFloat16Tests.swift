@@ -131,4 +131,44 @@ final class BFloat16Tests: XCTestCase {
             XCTAssertTrue(fast.allSatisfy(\.isFinite))
         }
     }
+
+    /// The bfloat16 part hooks and fused MLP do the arithmetic of the plain calls, bit for bit.
+    func testHooksAndFusedMLPMatchPlainProducts() throws {
+        try XCTSkipUnless(Precision.fastAvailable, "no AVX512-BF16 here")
+        var rng = SeededRNG(seed: 62)
+        for (rows, d, hidden) in [(1, 8, 16), (70, 64, 96), (133, 96, 160)] {
+            let x = rng.floats(rows * d, -2, 2).bf16(), start = rng.floats(rows * d)
+            let w1 = rng.floats(hidden * d), w2 = rng.floats(d * hidden), b1 = rng.floats(hidden), b2 = rng.floats(d)
+            let fc1 = w1.withUnsafeBufferPointer { PackedBF16Weights(weight: $0.baseAddress!, inFeatures: d, outFeatures: hidden) }
+            let fc2 = w2.withUnsafeBufferPointer { PackedBF16Weights(weight: $0.baseAddress!, inFeatures: hidden, outFeatures: d) }
+            var hidden16 = [UInt16](repeating: 0, count: rows * hidden), plain = start, fused = start
+            var direct = [Float](repeating: 0, count: rows * hidden), hooked = direct
+            var seen = [Int](repeating: 0, count: rows)
+            x.withUnsafeBufferPointer { xb in
+                let xp = UncheckedBox(xb.baseAddress!)
+                let input: GEMMBF16.InputRows = { first, count, into in into.update(from: xp.value + first * d, count: count * d) }
+                b1.withUnsafeBufferPointer { b1p in
+                    b2.withUnsafeBufferPointer { b2p in
+                        GEMMBF16.linearGELU(xp.value, rows: rows, weights: fc1, bias: b1p.baseAddress!, into: &hidden16)
+                        hidden16.withUnsafeBufferPointer { hp in
+                            GEMMBF16.linear(hp.baseAddress!, rows: rows, weights: fc2, bias: b2p.baseAddress!, accumulate: true,
+                                            into: &plain)
+                        }
+                        GEMMBF16.mlp(rows: rows, input: input, first: fc1, firstBias: b1p.baseAddress!, second: fc2,
+                                     secondBias: b2p.baseAddress!, accumulatingInto: &fused)
+                        GEMMBF16.linear(xp.value, rows: rows, weights: fc1, bias: b1p.baseAddress!, into: &direct)
+                        seen.withUnsafeMutableBufferPointer { sb in
+                            let counts = UncheckedBox(sb.baseAddress!)
+                            GEMMBF16.linear(nil, rows: rows, weights: fc1, bias: b1p.baseAddress!, input: input,
+                                            output: { first, count in for r in first..<(first + count) { counts.value[r] += 1 } },
+                                            into: &hooked)
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(fused, plain, "fused MLP, \(rows) rows")
+            XCTAssertEqual(hooked, direct, "input hook, \(rows) rows")
+            XCTAssertEqual(seen, [Int](repeating: 1, count: rows), "output hook, \(rows) rows")
+        }
+    }
 }

@@ -113,4 +113,51 @@ final class GEMMLinearTests: XCTestCase {
             }
         }
     }
+
+    /// The part hooks and the fused MLP do the arithmetic of the plain calls: `input` rewriting each
+    /// part (here a scaled copy) equals the plain product on the rewritten rows, `output` sees every
+    /// row once, and `mlp` equals gelu-linear then accumulate-linear bit for bit.
+    func testPackedFP32HooksAndFusedMLPMatchPlainProducts() throws {
+        try XCTSkipUnless(GEMMF32.available, "no AVX-512 here; the engine uses BLAS")
+        var rng = SeededRNG(seed: 61)
+        for (rows, d, hidden) in [(1, 8, 16), (70, 64, 96), (133, 96, 160)] {
+            let x = rng.floats(rows * d, -2, 2), start = rng.floats(rows * d)
+            let w1 = rng.floats(hidden * d), w2 = rng.floats(d * hidden), b1 = rng.floats(hidden), b2 = rng.floats(d)
+            let fc1 = w1.withUnsafeBufferPointer { PackedF32Weights(weight: $0.baseAddress!, inFeatures: d, outFeatures: hidden) }
+            let fc2 = w2.withUnsafeBufferPointer { PackedF32Weights(weight: $0.baseAddress!, inFeatures: hidden, outFeatures: d) }
+            let scaled = x.map { $0 * 0.5 }
+            var plainHidden = [Float](repeating: 0, count: rows * hidden), plain = start
+            var hooked = [Float](repeating: 0, count: rows * hidden), fused = start
+            var seen = [Int](repeating: 0, count: rows)
+            x.withUnsafeBufferPointer { xb in
+                let xp = UncheckedBox(xb.baseAddress!)
+                let input: GEMMF32.InputRows = { first, count, into in
+                    for i in 0..<(count * d) { into[i] = xp.value[first * d + i] * 0.5 }
+                }
+                b1.withUnsafeBufferPointer { b1p in
+                    b2.withUnsafeBufferPointer { b2p in
+                        scaled.withUnsafeBufferPointer { sp in
+                            GEMMF32.linear(sp.baseAddress!, rows: rows, weights: fc1, bias: b1p.baseAddress!, gelu: true,
+                                           into: &plainHidden)
+                        }
+                        plainHidden.withUnsafeBufferPointer { hp in
+                            GEMMF32.linear(hp.baseAddress!, rows: rows, weights: fc2, bias: b2p.baseAddress!, accumulate: true,
+                                           into: &plain)
+                        }
+                        seen.withUnsafeMutableBufferPointer { sb in
+                            let counts = UncheckedBox(sb.baseAddress!)
+                            GEMMF32.linear(xp.value, rows: rows, weights: fc1, bias: b1p.baseAddress!, gelu: true, input: input,
+                                           output: { first, count in for r in first..<(first + count) { counts.value[r] += 1 } },
+                                           into: &hooked)
+                        }
+                        GEMMF32.mlp(rows: rows, input: input, first: fc1, firstBias: b1p.baseAddress!, second: fc2,
+                                    secondBias: b2p.baseAddress!, accumulatingInto: &fused)
+                    }
+                }
+            }
+            XCTAssertEqual(hooked, plainHidden, "input hook, \(rows) rows")
+            XCTAssertEqual(seen, [Int](repeating: 1, count: rows), "output hook, \(rows) rows")
+            XCTAssertEqual(fused, plain, "fused MLP, \(rows) rows")
+        }
+    }
 }
