@@ -6,6 +6,7 @@
 #include "ckernels.h"
 #include "dispatch.h"
 #include "transpose.h"
+#include "vmath.h"
 
 #define HD 64      // head dimension handled by the fast path
 #define PANEL 32   // key columns per packed K panel (two zmm registers)
@@ -133,31 +134,14 @@ QK_KERNEL(1)
 PV_KERNEL(6)
 PV_KERNEL(1)
 
-// 2^x for x <= 0 on 16 lanes: x = n + r exactly (|r| <= 1/2), 2^r by its degree-7 Taylor polynomial
-// (truncation below 1e-8 relative, under half an ulp), 2^n by scalef, which also flushes very
-// negative x to 0.
-DA3_TARGET_AVX512 static inline __m512 exp2_nonpositive(__m512 x) {
-    __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_sub_ps(x, n);
-    __m512 p = _mm512_set1_ps(1.5252733804e-5f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.5403530393e-4f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3333558146e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.6181291076e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5504108665e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4022650696e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718056e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
-
 // e = 2^(s - max) in place for base-2 scores; returns the sum. One pass: the row maximum came from
 // the QK kernel.
 DA3_TARGET_AVX512 static float exp2_row(float *row, size_t n, float max) {
     __m512 vmax = _mm512_set1_ps(max), sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        __m512 e0 = exp2_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(row + i), vmax));
-        __m512 e1 = exp2_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(row + i + 16), vmax));
+        __m512 e0 = da3_exp2_nonpositive16(_mm512_sub_ps(_mm512_loadu_ps(row + i), vmax), 7);
+        __m512 e1 = da3_exp2_nonpositive16(_mm512_sub_ps(_mm512_loadu_ps(row + i + 16), vmax), 7);
         _mm512_storeu_ps(row + i, e0);
         _mm512_storeu_ps(row + i + 16, e1);
         sum0 = _mm512_add_ps(sum0, e0);
@@ -165,7 +149,7 @@ DA3_TARGET_AVX512 static float exp2_row(float *row, size_t n, float max) {
     }
     for (; i < n; i += 16) {
         __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        __m512 e = _mm512_maskz_mov_ps(m, exp2_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + i), vmax)));
+        __m512 e = _mm512_maskz_mov_ps(m, da3_exp2_nonpositive16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + i), vmax), 7));
         _mm512_mask_storeu_ps(row + i, m, e);
         sum0 = _mm512_add_ps(sum0, e);
     }

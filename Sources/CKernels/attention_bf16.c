@@ -9,6 +9,7 @@
 #include "ckernels.h"
 #include "dispatch.h"
 #include "transpose.h"
+#include "vmath.h"
 
 #define HD 64
 #define PAIRS (HD / 2)
@@ -146,35 +147,20 @@ QK16_KERNEL(1)
 PV16_KERNEL(6)
 PV16_KERNEL(1)
 
-// 2^x for x <= 0 on 16 lanes: x = n + r with |r| <= 1/2, 2^r by its degree-5 Taylor polynomial
-// (relative error < 3e-6, far below the bfloat16 rounding that follows), 2^n by scalef, which
-// also flushes very negative x to 0.
-DA3_TARGET_AVX512BF16 static inline __m512 exp2_nonpositive(__m512 x) {
-    __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_sub_ps(x, n);
-    __m512 p = _mm512_set1_ps(1.3333558146e-3f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.6181291076e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5504108665e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4022650696e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718056e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
-
 // p = bf16(2^(s - max)) for one row of base-2 scores (zero-padded to whole pairs); returns the
 // float sum of the unrounded values.
 DA3_TARGET_AVX512BF16 static float exp2_row_bf16(const float *s, size_t n, float max, uint16_t *p) {
     __m512 vmax = _mm512_set1_ps(max), sum = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        __m512 e0 = exp2_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(s + i), vmax));
-        __m512 e1 = exp2_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(s + i + 16), vmax));
+        __m512 e0 = da3_exp2_nonpositive16(_mm512_sub_ps(_mm512_loadu_ps(s + i), vmax), 5);
+        __m512 e1 = da3_exp2_nonpositive16(_mm512_sub_ps(_mm512_loadu_ps(s + i + 16), vmax), 5);
         sum = _mm512_add_ps(sum, _mm512_add_ps(e0, e1));
         _mm512_storeu_si512(p + i, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
     }
     for (; i < n; i += 16) {
         __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        __m512 e = _mm512_maskz_mov_ps(m, exp2_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + i), vmax)));
+        __m512 e = _mm512_maskz_mov_ps(m, da3_exp2_nonpositive16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + i), vmax), 5));
         sum = _mm512_add_ps(sum, e);
         _mm256_mask_storeu_epi16(p + i, m, (__m256i)_mm512_cvtneps_pbh(e));
     }

@@ -109,37 +109,11 @@ public enum Resize {
 
     /// Bicubic (A = -0.75), align_corners=False, antialias=False, with explicit scale factors as
     /// `F.interpolate(..., scale_factor=(sh, sw), mode="bicubic")`: the source coordinate is
-    /// (dst + 0.5) / scale - 0.5 and border taps clamp.
+    /// (dst + 0.5) / scale - 0.5 and border taps clamp. Channels-last maps (the position embedding's
+    /// layout): x is height * width pixels of `channels` contiguous values, y outHeight * outWidth
+    /// pixels likewise; per value, the four horizontal taps of each of the four rows are summed,
+    /// then the rows in order. The inner loop runs over contiguous channels (vectorized).
     public static func bicubic(
-        _ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-        outHeight: Int, outWidth: Int, scaleHeight: Double, scaleWidth: Double,
-        into y: UnsafeMutablePointer<Float>
-    ) {
-        let ys = cubicAxis(input: height, output: outHeight, scaleFactor: scaleHeight)
-        let xs = cubicAxis(input: width, output: outWidth, scaleFactor: scaleWidth)
-        for c in 0..<channels {
-            let src = x + c * height * width
-            let dst = y + c * outHeight * outWidth
-            for oy in 0..<outHeight {
-                let (ry, wy) = ys[oy]
-                for ox in 0..<outWidth {
-                    let (rx, wx) = xs[ox]
-                    var acc: Float = 0
-                    for i in 0..<4 {
-                        let row = src + ry[i] * width
-                        let h = wx[0] * row[rx[0]] + wx[1] * row[rx[1]] + wx[2] * row[rx[2]] + wx[3] * row[rx[3]]
-                        acc += wy[i] * h
-                    }
-                    dst[oy * outWidth + ox] = acc
-                }
-            }
-        }
-    }
-
-    /// `bicubic` on channels-last maps: x is (height * width) pixels of `channels` contiguous values, y (outHeight * outWidth)
-    /// pixels likewise. The same taps and the same order of operations per value as `bicubic`, so the
-    /// results are identical, with the inner loop running over contiguous channels (vectorized).
-    public static func bicubicChannelsLast(
         _ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         outHeight: Int, outWidth: Int, scaleHeight: Double, scaleWidth: Double,
         into y: UnsafeMutablePointer<Float>

@@ -153,9 +153,9 @@ struct VisionTransformer {
         posEmbed.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 dst.baseAddress!.update(from: src.baseAddress!, count: d)
-                Resize.bicubicChannelsLast(src.baseAddress! + d, channels: d, height: m, width: m, outHeight: gh,
-                                           outWidth: gw, scaleHeight: (Double(gh) + 0.1) / Double(m),
-                                           scaleWidth: (Double(gw) + 0.1) / Double(m), into: dst.baseAddress! + d)
+                Resize.bicubic(src.baseAddress! + d, channels: d, height: m, width: m, outHeight: gh, outWidth: gw,
+                               scaleHeight: (Double(gh) + 0.1) / Double(m), scaleWidth: (Double(gw) + 0.1) / Double(m),
+                               into: dst.baseAddress! + d)
             }
         }
         return out

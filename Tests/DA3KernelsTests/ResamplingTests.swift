@@ -121,30 +121,27 @@ final class ResamplingTests: XCTestCase {
             let outWidth = Int((Double(width) * sw).rounded(.down))
             XCTAssertGreaterThan(outHeight * outWidth, 0)
             let x = rng.floats(channels * height * width)
-            var y = [Float](repeating: .nan, count: channels * outHeight * outWidth)
-            x.withUnsafeBufferPointer { xp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    Resize.bicubic(xp.baseAddress!, channels: channels, height: height, width: width,
-                                   outHeight: outHeight, outWidth: outWidth, scaleHeight: sh, scaleWidth: sw,
-                                   into: yp.baseAddress!)
-                }
-            }
+            let y = bicubicPlanar(x, channels: channels, height: height, width: width, outHeight: outHeight,
+                                  outWidth: outWidth, scaleHeight: sh, scaleWidth: sw)
             let ref = bicubicReference(x, channels: channels, height: height, width: width,
                                        outHeight: outHeight, outWidth: outWidth, scaleHeight: sh, scaleWidth: sw)
             assertClose(y, ref, "bicubic \(channels)x\(height)x\(width) -> \(outHeight)x\(outWidth) scale (\(sh), \(sw))")
-            // The channels-last variant (position embedding) gives the very same floats, transposed.
-            let pixels = height * width, outPixels = outHeight * outWidth
-            let xLast = (0..<(pixels * channels)).map { x[($0 % channels) * pixels + $0 / channels] }
-            var yLast = [Float](repeating: .nan, count: channels * outPixels)
-            xLast.withUnsafeBufferPointer { xp in
-                yLast.withUnsafeMutableBufferPointer { yp in
-                    Resize.bicubicChannelsLast(xp.baseAddress!, channels: channels, height: height, width: width,
-                                               outHeight: outHeight, outWidth: outWidth, scaleHeight: sh,
-                                               scaleWidth: sw, into: yp.baseAddress!)
-                }
-            }
-            XCTAssertEqual(yLast, (0..<(outPixels * channels)).map { y[($0 % channels) * outPixels + $0 / channels] })
         }
+    }
+
+    /// `Resize.bicubic` (channels-last) on a planar (C, H, W) map, through transposes.
+    private func bicubicPlanar(_ x: [Float], channels: Int, height: Int, width: Int, outHeight: Int, outWidth: Int,
+                               scaleHeight: Double, scaleWidth: Double) -> [Float] {
+        let pixels = height * width, outPixels = outHeight * outWidth
+        let xLast = (0..<(pixels * channels)).map { x[($0 % channels) * pixels + $0 / channels] }
+        var yLast = [Float](repeating: .nan, count: channels * outPixels)
+        xLast.withUnsafeBufferPointer { xp in
+            yLast.withUnsafeMutableBufferPointer { yp in
+                Resize.bicubic(xp.baseAddress!, channels: channels, height: height, width: width, outHeight: outHeight,
+                               outWidth: outWidth, scaleHeight: scaleHeight, scaleWidth: scaleWidth, into: yp.baseAddress!)
+            }
+        }
+        return (0..<(outPixels * channels)).map { yLast[($0 % outPixels) * channels + $0 / outPixels] }
     }
 
     func testBicubicSpecificShapes() {
@@ -154,13 +151,8 @@ final class ResamplingTests: XCTestCase {
         XCTAssertEqual(Int((37.0 * (36.1 / 37)).rounded(.down)), 36)
         // The cubic weights sum to one, so a constant image stays constant.
         let x = [Float](repeating: 0.625, count: 2 * 37 * 37)
-        var y = [Float](repeating: .nan, count: 2 * 64 * 36)
-        x.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer { yp in
-                Resize.bicubic(xp.baseAddress!, channels: 2, height: 37, width: 37, outHeight: 64, outWidth: 36,
-                               scaleHeight: 64.1 / 37, scaleWidth: 36.1 / 37, into: yp.baseAddress!)
-            }
-        }
+        let y = bicubicPlanar(x, channels: 2, height: 37, width: 37, outHeight: 64, outWidth: 36,
+                              scaleHeight: 64.1 / 37, scaleWidth: 36.1 / 37)
         assertClose(y, [Double](repeating: 0.625, count: y.count), "bicubic constant")
     }
 }
