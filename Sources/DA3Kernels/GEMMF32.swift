@@ -33,9 +33,9 @@ public enum GEMMF32 {
     static let partRows = 64
 
     /// The transformer MLP as one pass over row parts: y += gelu(a W1^T + b1) W2^T + b2, where `input`
-    /// writes each part's rows of a (e.g. normalized rows of y). Each
-    /// part's hidden activations (rows x hidden) stay in a per-worker buffer in cache instead of
-    /// going through memory between the two products; the arithmetic is that of two `linear` calls.
+    /// writes each part's rows of a (e.g. normalized rows of y). Each part's hidden activations stay
+    /// in a per-worker buffer in cache instead of going through memory between the two products; the
+    /// arithmetic is that of two `linear` calls.
     public static func mlp(
         rows: Int, input: @escaping InputRows,
         first: PackedF32Weights, firstBias: UnsafePointer<Float>?,
