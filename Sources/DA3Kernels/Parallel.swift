@@ -55,22 +55,6 @@ extension Parallel {
     }
 }
 
-extension Parallel {
-    /// [body(0), ..., body(count - 1)], computed by the engine's threads taking indices one at a
-    /// time; rethrows the error of the lowest failing index.
-    public static func map<T>(_ count: Int, _ body: (Int) throws -> T) throws -> [T] {
-        var results = [Result<T, Error>?](repeating: nil, count: count)
-        results.withUnsafeMutableBufferPointer { slots in
-            let box = UncheckedBox(slots.baseAddress!)
-            withoutActuallyEscaping(body) { body in
-                let work = UncheckedBox(body)
-                forEachItem(count) { _, i in box.value[i] = Result { try work.value(i) } }
-            }
-        }
-        return try results.map { try $0!.get() }
-    }
-}
-
 /// Hands out 0 ..< count to concurrent workers, one index per call.
 public final class WorkQueue: @unchecked Sendable {
     private let lock = NSLock()

@@ -85,7 +85,6 @@ struct LinearWeights {
         }
     }
 
-
     /// y += x W^T + b: a residual branch added in place by the product itself.
     func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         forward(x, rows: rows, accumulate: true, into: y)
@@ -163,6 +162,7 @@ struct LinearWeights {
     }
 }
 
+/// `nn.LayerNorm` weights and epsilon.
 struct LayerNormWeights {
     let width: Int
     let eps: Float

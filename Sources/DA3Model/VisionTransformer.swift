@@ -32,9 +32,7 @@ struct VisionTransformer {
             throw CheckpointError(file: loader.source.origin, reason: "pos_embed has \(posEmbedTokens) tokens, not 1 + a square")
         }
         posGrid = m
-        // The blocks (nearly all the weights) load two or more at a time: packing them is mostly
-        // page faults and memory traffic, which overlap well.
-        blocks = try Parallel.map(config.depth) { try TransformerBlock(loader, index: $0, config: config, precision: precision) }
+        blocks = try (0..<config.depth).map { try TransformerBlock(loader, index: $0, config: config, precision: precision) }
         norm = try LayerNormWeights(loader, K.norm, width: d, eps: 1e-5)
     }
 

@@ -77,35 +77,27 @@ public final class SafeTensorsWeightSource: WeightSource {
 }
 
 /// Reads weights by model-relative key, records what was used and enforces strictness at the end.
-/// Parts of a model may load concurrently (the record of used keys is locked; sources only read).
-final class WeightLoader: @unchecked Sendable {
+final class WeightLoader {
     let source: WeightSource
-    private let lock = NSLock()
-    private var used: Set<String> = []
+    private(set) var used: Set<String> = []
 
     init(source: WeightSource) { self.source = source }
 
-    private func markUsed(_ key: String) -> String {
-        let full = CheckpointKeys.prefix + key
-        lock.lock()
-        used.insert(full)
-        lock.unlock()
-        return full
-    }
-
     func tensor(_ key: String, _ shape: [Int]) throws -> [Float] {
-        try source.load(markUsed(key), shape: shape)
+        let full = CheckpointKeys.prefix + key
+        used.insert(full)
+        return try source.load(full, shape: shape)
     }
 
     /// The tensor without a copy where the source allows (see `WeightSource.withFloats`).
     func withTensor(_ key: String, _ shape: [Int], _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws {
-        try source.withFloats(markUsed(key), shape: shape, body)
+        let full = CheckpointKeys.prefix + key
+        used.insert(full)
+        try source.withFloats(full, shape: shape, body)
     }
 
     /// Fails on any tensor that is neither used nor in an explicitly ignored part of the model.
     func finish() throws {
-        lock.lock()
-        defer { lock.unlock() }
         let ignored = CheckpointKeys.ignoredPrefixes.map { CheckpointKeys.prefix + $0 }
         let unexpected = source.unusedKeys(used: used).filter { key in !ignored.contains { key.hasPrefix($0) } }
         if let first = unexpected.first {
