@@ -32,6 +32,9 @@ RUNTIMES = ("pytorch", "onnxruntime", "litert")
 # The Swift engine (da3-bench, --engine) in its two precisions, timed in the same rounds as the peers.
 ENGINE_RUNTIMES = ("engine", "engine-fast")
 DEFAULT_ENGINE = os.path.join(ROOT, ".build", "release", "da3-bench")
+# The whole `da3 depth` process (--process): start-up, load, decode, preprocess, forward, write.
+PROCESS_RUNTIME = "da3-process"
+DEFAULT_DA3 = os.path.join(ROOT, ".build", "release", "da3")
 
 sys.path[:0] = [HERE, REF]
 
@@ -335,6 +338,45 @@ def run_engine(args, rt, key, out_npy, timeout=3600):
             "engine_gemm_peak_gflops": r["gemm_peak_gflops"], "precision": r["precision"]}
 
 
+def process_image(H: int, W: int) -> str:
+    """tools/reference/synthetic.py's RGB image at W x H as an 8-bit PNG (cached), so `da3 depth
+    --process-res max(H, W)` processes it at exactly H x W."""
+    path = os.path.join(CACHE, f"process_input_{H}x{W}.png")
+    if not os.path.exists(path):
+        sys.path.insert(0, REF)
+        import synthetic
+        from PIL import Image
+        Image.fromarray(synthetic.image_rgb(W, H)).save(path)
+    return path
+
+
+def run_process(args, key, timeout=3600):
+    """args.runs whole `da3 depth` processes, one image each, after one warm-up (page cache):
+    wall time and peak RSS of each, as /usr/bin/time would report them."""
+    import resource
+    import tempfile
+    H, W = (int(v) for v in key.split("x"))
+    image = process_image(H, W)
+    env = dict(os.environ, DA3_NUM_THREADS=str(args.threads))
+    runs, rss = [], 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [args.process, "depth", image, "--model", os.path.dirname(os.path.abspath(args.ckpt)),
+               "--process-res", str(max(H, W)), "--output", os.path.join(tmp, "depth.npy"), "--quiet"]
+        for i in range(args.runs + 1):
+            t0 = time.perf_counter()
+            p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            _, status, usage = os.wait4(p.pid, 0)
+            elapsed = time.perf_counter() - t0
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stderr.read()[-3000:]}")
+            p.stdout.close()
+            p.stderr.close()
+            if i > 0:
+                runs.append(elapsed)
+                rss = max(rss, usage.ru_maxrss / 1024)
+    return {"runs": runs, "peak_rss_mb": rss, "image": os.path.relpath(image, ROOT)}
+
+
 def machine_info(threads: int) -> dict:
     model, flags = platform.processor(), ""
     try:
@@ -437,6 +479,10 @@ def main() -> None:
                     help="also time the Swift engine (exact and fast precision) with this da3-bench binary "
                          f"(default {os.path.relpath(DEFAULT_ENGINE, ROOT)}; build it with "
                          "`swift build -c release --product da3-bench`), side by side with the peers")
+    ap.add_argument("--process", nargs="?", const=DEFAULT_DA3, default=None, metavar="DA3",
+                    help="also time whole `da3 depth` processes (one image each: start-up, model load, decode, "
+                         "preprocess, forward, write) with this da3 binary "
+                         f"(default {os.path.relpath(DEFAULT_DA3, ROOT)}) on --ckpt, in the same rounds")
     # child mode
     ap.add_argument("--child", choices=["gemm", "verify", "export", "run"], help=argparse.SUPPRESS)
     ap.add_argument("--size", help=argparse.SUPPRESS)
@@ -459,8 +505,10 @@ def main() -> None:
     runtimes = [r for r in a.runtimes.split(",") if r]
     if a.engine:
         runtimes += [r for r in ENGINE_RUNTIMES if r not in runtimes]
+    if a.process:
+        runtimes.append(PROCESS_RUNTIME)
     for r in runtimes:
-        assert r in RUNTIMES + ENGINE_RUNTIMES, r
+        assert r in RUNTIMES + ENGINE_RUNTIMES + (PROCESS_RUNTIME,), r
         assert a.engine or r not in ENGINE_RUNTIMES, f"{r} needs --engine"
     for (H, W) in sizes:
         assert H % 14 == 0 and W % 14 == 0, f"{H}x{W}: sides must be multiples of 14"
@@ -518,7 +566,9 @@ def main() -> None:
                     continue
                 busy = wait_idle(a.wait_idle) if a.wait_idle else cpu_busy(0.5)
                 try:
-                    if rt in ENGINE_RUNTIMES:
+                    if rt == PROCESS_RUNTIME:
+                        ri = run_process(a, key)
+                    elif rt in ENGINE_RUNTIMES:
                         ri = run_engine(a, rt, key, outs[rt])
                     else:
                         ri = run_child(a, "--child", "run", "--runtime", rt, "--size", key, "--runs", str(a.runs),
@@ -544,6 +594,10 @@ def main() -> None:
             r["runs"] = [t for rr in r["rounds"] for t in rr]
             r["median_s"] = statistics.median(r["runs"])
             r["min_s"] = min(r["runs"])
+            if rt == PROCESS_RUNTIME:  # an 8-bit image of its own: timing only
+                r["corr"] = None
+                S[rt] = r
+                continue
             d = np.load(outs[rt])
             if rt == "pytorch":
                 ref = d
@@ -614,6 +668,11 @@ def print_table(key, S, runtimes, peak):
         ratios = {p: r["median_s"] / S[p]["median_s"] for p in RUNTIMES if S.get(p, {}).get("median_s")}
         S.setdefault("ratios", {})[rt] = ratios
         print(f"  {rt} / peer (medians): " + ", ".join(f"{p} {v:.2f}" for p, v in ratios.items()), flush=True)
+    r = S.get(PROCESS_RUNTIME)
+    if r and "error" not in r and S.get("litert", {}).get("median_s"):
+        S.setdefault("ratios", {})[PROCESS_RUNTIME] = {"litert": r["median_s"] / S["litert"]["median_s"]}
+        print(f"  whole da3 depth process / LiteRT forward (medians): "
+              f"{r['median_s'] / S['litert']['median_s']:.3f}", flush=True)
 
 
 if __name__ == "__main__":
