@@ -5,7 +5,6 @@
 #include <string.h>
 #include "ckernels.h"
 #include "dispatch.h"
-#include "transpose.h"
 #include "vmath.h"
 
 #define HD 64      // head dimension handled by the fast path
@@ -25,47 +24,13 @@ int da3_attention_fast_path_available(size_t head_dim) {
 #endif
 }
 
-static void pack_generic(const float *k, const float *v, size_t ld, size_t tokens, float *packed) {
-    size_t panels = (tokens + PANEL - 1) / PANEL;
-    float *kp = packed, *vp = packed + panels * PANEL * HD;
-    // K panels: kp[p][d][c] = k[p*PANEL + c][d] (zero beyond the last token).
-    for (size_t p = 0; p < panels; p++) {
-        float *panel = kp + p * PANEL * HD;
-        for (size_t c = 0; c < PANEL; c++) {
-            size_t t = p * PANEL + c;
-            for (size_t d = 0; d < HD; d++) panel[d * PANEL + c] = t < tokens ? k[t * ld + d] : 0.0f;
-        }
-    }
-    for (size_t t = 0; t < tokens; t++) memcpy(vp + t * HD, v + t * ld, HD * sizeof(float));
-}
-
-#ifdef DA3_X86
-#include <immintrin.h>
-
-// As pack_generic, with the K panels built from 16x16 transposes of whole token groups.
-DA3_TARGET_AVX512 static void pack_avx512(const float *k, const float *v, size_t ld, size_t tokens, float *packed) {
-    size_t panels = (tokens + PANEL - 1) / PANEL;
-    float *kp = packed, *vp = packed + panels * PANEL * HD;
-    for (size_t g = 0; g < panels * 2; g++) {  // groups of 16 tokens: half g % 2 of panel g / 2
-        size_t t0 = g * 16;
-        float *dst = kp + (g / 2) * PANEL * HD + (g % 2) * 16;
-        for (size_t d0 = 0; d0 < HD; d0 += 16) {
-            __m512 r[16];
-            for (int i = 0; i < 16; i++)
-                r[i] = t0 + i < tokens ? _mm512_loadu_ps(k + (t0 + i) * ld + d0) : _mm512_setzero_ps();
-            da3_transpose16(r);
-            for (int j = 0; j < 16; j++) _mm512_storeu_ps(dst + (d0 + j) * PANEL, r[j]);
-        }
-    }
-    for (size_t t = 0; t < tokens; t++) memcpy(vp + t * HD, v + t * ld, HD * sizeof(float));
-}
-#endif
-
 void da3_attention_pack(const float *k, const float *v, size_t ld, size_t tokens, float *packed) {
-#ifdef DA3_X86
-    if (da3_detect_isa() == DA3_ISA_AVX512) { pack_avx512(k, v, ld, tokens, packed); return; }
-#endif
-    pack_generic(k, v, ld, tokens, packed);
+    size_t panels = (tokens + PANEL - 1) / PANEL;
+    // K panels kp[p][d][c] = k[p*PANEL + c][d] (zero beyond the last token): the FP32 GEMM's weight
+    // panels, with tokens as the columns.
+    da3_gemm_f32_pack(k, tokens, HD, ld, NULL, packed);
+    float *vp = packed + panels * PANEL * HD;
+    for (size_t t = 0; t < tokens; t++) memcpy(vp + t * HD, v + t * ld, HD * sizeof(float));
 }
 
 #ifdef DA3_X86

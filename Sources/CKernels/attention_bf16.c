@@ -8,7 +8,6 @@
 #include <string.h>
 #include "ckernels.h"
 #include "dispatch.h"
-#include "transpose.h"
 #include "vmath.h"
 
 #define HD 64
@@ -51,28 +50,8 @@ DA3_TARGET_AVX512BF16 void da3_attention_bf16_pack(const float *k, const float *
                                                     uint32_t *packed) {
     size_t panels = panels_of(tokens), pairs = token_pairs(tokens);
     uint32_t *kp = packed, *vp = packed + panels * PANEL * PAIRS;
-    // K: each 16-token half panel is converted to pair words (row_to_pairs' layout) and turned into
-    // word-major order by two 16x16 transposes.
-    for (size_t g = 0; g < 2 * panels; g++) {
-        size_t t0 = g * 16;
-        uint32_t *dst = kp + (g / 2) * PAIRS * PANEL + (g % 2) * 16;
-        __m512 lo[16], hi[16];  // words 0..15 and 16..31 of each token
-        for (int c = 0; c < 16; c++) {
-            if (t0 + c < tokens) {
-                const float *x = k + (t0 + c) * ld;
-                lo[c] = (__m512)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + 16), _mm512_loadu_ps(x));
-                hi[c] = (__m512)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + 48), _mm512_loadu_ps(x + 32));
-            } else {
-                lo[c] = hi[c] = _mm512_setzero_ps();
-            }
-        }
-        da3_transpose16(lo);
-        da3_transpose16(hi);
-        for (int i = 0; i < 16; i++) {
-            _mm512_storeu_ps((float *)(dst + i * PANEL), lo[i]);
-            _mm512_storeu_ps((float *)(dst + (i + 16) * PANEL), hi[i]);
-        }
-    }
+    // K: the bfloat16 GEMM's weight panels (pair words, word-major), with tokens as the columns.
+    da3_gemm_bf16_pack(k, tokens, HD, ld, NULL, kp);
     // V: word d of token pair j = (v[2j][d], v[2j+1][d]).
     float zeros[HD] = {0};
     for (size_t j = 0; j < pairs; j++) {

@@ -6,6 +6,7 @@
 #include "ckernels.h"
 #include "dispatch.h"
 #include "gemm_epilogue.h"
+#include "transpose.h"
 #include "vmath.h"
 
 #define PANEL 32
@@ -17,32 +18,39 @@ size_t da3_gemm_bf16_packed_words(size_t n, size_t k) { return (n + PANEL - 1) /
 #ifdef DA3_X86
 #include <immintrin.h>
 
+// 16 columns at a time: each column's pair words (16 at once) are made by rounding, and 16x16
+// transposes turn them into the panel's word-major order; the pair remainder goes word by word.
 DA3_TARGET_AVX512BF16 void da3_gemm_bf16_pack(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale,
                                               uint32_t *packed) {
-    size_t pairs = k / 2, panels = (n + PANEL - 1) / PANEL;
-    for (size_t p = 0; p < panels; p++)
-        for (size_t c = 0; c < PANEL; c++) {
-            size_t col = p * PANEL + c;
-            uint32_t *dst = packed + p * PANEL * pairs + c;
-            if (col >= n) {
-                for (size_t i = 0; i < pairs; i++) dst[i * PANEL] = 0;
-                continue;
+    size_t pairs = k / 2, pairs16 = pairs / 16 * 16, panels = (n + PANEL - 1) / PANEL;
+    for (size_t g = 0; g < 2 * panels; g++) {  // 16-column halves of the panels
+        size_t col0 = g * 16;
+        uint32_t *dst = packed + (g / 2) * PANEL * pairs + (g % 2) * 16;
+        for (size_t i0 = 0; i0 < pairs16; i0 += 16) {
+            __m512 r[16];
+            for (int c = 0; c < 16; c++) {
+                size_t col = col0 + c;
+                if (col >= n) { r[c] = _mm512_setzero_ps(); continue; }
+                const float *x = w + col * ldw + 2 * i0;
+                __m512 vg = _mm512_set1_ps(row_scale ? row_scale[col] : 1.0f);
+                r[c] = (__m512)_mm512_cvtne2ps_pbh(_mm512_mul_ps(_mm512_loadu_ps(x + 16), vg),
+                                                   _mm512_mul_ps(_mm512_loadu_ps(x), vg));
             }
-            const float *row = w + col * ldw;
-            float g = row_scale ? row_scale[col] : 1.0f;
-            __m512 vg = _mm512_set1_ps(g);
-            size_t i = 0;
-            for (; i + 16 <= pairs; i += 16) {
-                uint32_t words[16];
-                _mm512_storeu_si512(words, (__m512i)_mm512_cvtne2ps_pbh(_mm512_mul_ps(_mm512_loadu_ps(row + 2 * i + 16), vg),
-                                                                        _mm512_mul_ps(_mm512_loadu_ps(row + 2 * i), vg)));
-                for (int j = 0; j < 16; j++) dst[(i + j) * PANEL] = words[j];
-            }
-            for (; i < pairs; i++) {
-                uint16_t lo = da3_bf16_round_scalar(row[2 * i] * g), hi = da3_bf16_round_scalar(row[2 * i + 1] * g);
-                dst[i * PANEL] = (uint32_t)lo | (uint32_t)hi << 16;
-            }
+            da3_transpose16(r);
+            for (int j = 0; j < 16; j++) _mm512_storeu_ps((float *)(dst + (i0 + j) * PANEL), r[j]);
         }
+        for (size_t i = pairs16; i < pairs; i++)
+            for (int c = 0; c < 16; c++) {
+                size_t col = col0 + c;
+                uint32_t word = 0;
+                if (col < n) {
+                    float gc = row_scale ? row_scale[col] : 1.0f;
+                    const float *x = w + col * ldw;
+                    word = (uint32_t)da3_bf16_round_scalar(x[2 * i] * gc) | (uint32_t)da3_bf16_round_scalar(x[2 * i + 1] * gc) << 16;
+                }
+                dst[i * PANEL + c] = word;
+            }
+    }
 }
 
 DA3_TARGET_AVX512BF16 void da3_gemm_bf16_pack_kn(const float *b, size_t k, size_t n, size_t ldb, uint32_t *packed) {
