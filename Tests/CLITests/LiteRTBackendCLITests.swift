@@ -2,10 +2,10 @@ import XCTest
 import DepthAnything3
 import DA3TestSupport
 
-/// `da3 depth --backend litert`: the tiny exact .tflite against the native engine on the same
+/// `da3 depth --backend litert`: the tiny32 exact .tflite against the native engine on the same
 /// PNG, and the option checks. Runs that need libLiteRt.so skip when it is absent.
 final class LiteRTBackendCLITests: TemporaryDirectoryTestCase {
-    let model = Fixtures.url("litert/tiny_exact_fp32_70x56.tflite").path
+    let model = Fixtures.url("litert/tiny32_exact_fp32_70x56.tflite").path
 
     private func writeImage() throws -> URL {
         let image = RGBImage(width: 56, height: 70, pixels: SyntheticImage.rgb(width: 56, height: 70))
@@ -22,7 +22,7 @@ final class LiteRTBackendCLITests: TemporaryDirectoryTestCase {
         let a = tempDir.appendingPathComponent("litert.npy"), b = tempDir.appendingPathComponent("native.npy")
         let r1 = try CLIRunner.run(["depth", image.path, "--backend", "litert", "--model", model, "--output", a.path, "--quiet"])
         XCTAssertEqual(r1.status, 0, r1.stderr)
-        let r2 = try CLIRunner.run(["depth", image.path, "--model", Fixtures.url("tiny").path, "--process-res", "70",
+        let r2 = try CLIRunner.run(["depth", image.path, "--model", Fixtures.url("litert/tiny32").path, "--process-res", "70",
                                     "--output", b.path, "--quiet"])
         XCTAssertEqual(r2.status, 0, r2.stderr)
         let x = try NPYReader.read(a), y = try NPYReader.read(b)

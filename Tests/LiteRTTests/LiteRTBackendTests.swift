@@ -3,13 +3,13 @@ import XCTest
 import DepthAnything3
 import DA3TestSupport
 
-/// The LiteRT backend on `Tests/Fixtures/litert/tiny_exact_fp32_70x56.tflite`, made from the tiny
-/// test checkpoint by `tools/litert/convert.py --mode exact --dtype fp32 --size 70x56` (see
+/// The LiteRT backend on `Tests/Fixtures/litert/tiny32_exact_fp32_70x56.tflite`, made from the
+/// half-width tiny test checkpoint (`litert/tiny32`) by `tools/litert/convert.py --mode exact --dtype fp32 --size 70x56` (see
 /// Tests/Fixtures/litert/README.md). Tests that need `libLiteRt.so` (PyPI `ai-edge-litert`)
 /// skip with the reason when it is absent.
 final class LiteRTBackendTests: XCTestCase {
-    static let tinyModel = Fixtures.url("litert/tiny_exact_fp32_70x56.tflite").path
-    static let tinyCheckpoint = Fixtures.url("tiny").path
+    static let tinyModel = Fixtures.url("litert/tiny32_exact_fp32_70x56.tflite").path
+    static let tinyCheckpoint = Fixtures.url("litert/tiny32").path
 
     private func requireRuntime() throws -> String {
         switch LiteRTRuntime.locate() {
@@ -61,7 +61,7 @@ final class LiteRTBackendTests: XCTestCase {
         XCTAssertEqual(a.depth.count, b.depth.count)
         let corr = Metrics.pearson(a.depth, b.depth)
         let rel = Metrics.maxRelativeError(a.depth, reference: b.depth)
-        print(String(format: "LiteRT (CPU) vs native engine, tiny exact FP32 70x56: corr %.9f, max rel err %.3g", corr, rel))
+        print(String(format: "LiteRT (CPU) vs native engine, tiny32 exact FP32 70x56: corr %.9f, max rel err %.3g", corr, rel))
         XCTAssertGreaterThanOrEqual(corr, 0.99999)
         XCTAssertLessThan(rel, 1e-3)
         // a second run on the same compiled model gives the same values

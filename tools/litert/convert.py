@@ -69,7 +69,7 @@ def load_official(ckpt: str, src: str | None):
     """Official DepthAnything3Net (eval, FP32) with the checkpoint's weights. `ckpt` is a
     directory holding model.safetensors (+ config.json with model_name) or a .safetensors file.
     The preset comes from config.json's model_name: da3-small / da3-base / da3-large, or
-    da3-tiny-test (the synthetic test configuration, tools/reference/make_goldens.build_tiny)."""
+    da3-tiny-test / da3-tiny32-test (the synthetic test configurations, make_goldens.build_tiny)."""
     import make_goldens as mg
     from safetensors.torch import load_file
     O = mg.import_official(src)
@@ -82,8 +82,9 @@ def load_official(ckpt: str, src: str | None):
             with open(cj) as f:
                 cfg = json.load(f)
     name = cfg.get("model_name", "da3-small")
-    if name == "da3-tiny-test":
-        wrapper = mg.build_tiny(O)
+    if name in ("da3-tiny-test", "da3-tiny32-test"):
+        bb = cfg["backbone"]
+        wrapper = mg.build_tiny(O, bb["embed_dim"], bb["num_heads"])
     elif name in ("da3-small", "da3-base", "da3-large"):
         wrapper = mg.build_preset(O, name[len("da3-"):])
     else:

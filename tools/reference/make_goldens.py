@@ -8,6 +8,8 @@ Runs the OFFICIAL depth_anything_3 model code in FP32 on CPU (no autocast, torch
   Tests/Fixtures/tiny/model.safetensors          tiny DA3 checkpoint (F16 / BF16 / F32 mix)
   Tests/Fixtures/tiny/config.json
   Tests/Fixtures/tiny/goldens_<H>x<W>.safetensors   intermediate + final tensors, tiny model
+  Tests/Fixtures/litert/tiny32/model.safetensors + config.json   half-width tiny checkpoint, the
+                                                 source of the LiteRT fixture (tools/litert/convert.py)
   Tests/Fixtures/small/goldens_<H>x<W>.safetensors  DA3-Small (synthetic f32 weights), stride-4 outputs
 
 With --full-dir DIR also (not committed):
@@ -95,16 +97,45 @@ def canonicalize(path: str) -> None:
         f.write(len(text).to_bytes(8, "little") + text + blob[8 + n:])
 
 
-def build_tiny(O) -> HubWrapper:
+def build_tiny(O, embed_dim: int = 64, heads: int = 2) -> HubWrapper:
+    """DA3-Small's topology (12 blocks, the same special layers and head structure), narrow."""
     backbone = O.DinoV2(name="vits", out_layers=[5, 7, 9, 11], alt_start=4, qknorm_start=4,
                         rope_start=4, cat_token=True)
     backbone.pretrained = O.DinoVisionTransformer(
-        img_size=84, patch_size=14, embed_dim=64, depth=12, num_heads=2, mlp_ratio=4,
+        img_size=84, patch_size=14, embed_dim=embed_dim, depth=12, num_heads=heads, mlp_ratio=4,
         ffn_layer="mlp", alt_start=4, qknorm_start=4, rope_start=4, cat_token=True)
-    head = O.DualDPT(dim_in=128, output_dim=2, features=16, out_channels=[8, 16, 32, 64])
-    net = O.DepthAnything3Net(net=backbone, head=head, cam_dec=O.CameraDec(dim_in=128),
-                              cam_enc=O.CameraEnc(dim_out=64, trunk_depth=1))
+    head = O.DualDPT(dim_in=2 * embed_dim, output_dim=2, features=16, out_channels=[8, 16, 32, 64])
+    net = O.DepthAnything3Net(net=backbone, head=head, cam_dec=O.CameraDec(dim_in=2 * embed_dim),
+                              cam_enc=O.CameraEnc(dim_out=embed_dim, trunk_depth=1))
     return HubWrapper(net).eval()
+
+
+def write_tiny_checkpoint(O, tiny_dir: str, name: str, embed_dim: int = 64, heads: int = 2) -> str:
+    """A synthetic tiny checkpoint (mixed dtypes, see tiny_dtype) and its config.json; returns the
+    .safetensors path."""
+    tiny = build_tiny(O, embed_dim, heads)
+    fill_synthetic(tiny)
+    # Store as the Hub does (save_model: one name per shared storage) in mixed dtypes.
+    for pname, p in list(tiny.named_parameters(remove_duplicate=True)):
+        p.data = p.data.to(tiny_dtype(pname))
+    os.makedirs(tiny_dir, exist_ok=True)
+    ckpt = os.path.join(tiny_dir, "model.safetensors")
+    save_model(tiny, ckpt, metadata={"format": "pt"})
+    canonicalize(ckpt)
+    with open(os.path.join(tiny_dir, "config.json"), "w") as f:
+        json.dump({
+            "model_name": name,
+            "backbone": {"embed_dim": embed_dim, "num_heads": heads, "depth": 12, "mlp_ratio": 4, "patch_size": 14,
+                         "pos_embed_grid": 6, "out_layers": [5, 7, 9, 11], "alt_start": 4,
+                         "qknorm_start": 4, "rope_start": 4, "cat_token": True},
+            "head": {"dim_in": 2 * embed_dim, "features": 16, "out_channels": [8, 16, 32, 64], "output_dim": 2},
+            "cam_dec": {"dim_in": 2 * embed_dim}, "cam_enc": {"dim_out": embed_dim, "trunk_depth": 1, "unused": True},
+            "dtypes": {"F32": "pos_embed, cls_token, camera_token, *.gamma",
+                       "BF16": "model.cam_dec.*, model.cam_enc.*, model.head.scratch.output_conv2.*",
+                       "F16": "everything else"},
+        }, f, indent=1)
+        f.write("\n")
+    return ckpt
 
 
 def fill_synthetic(model: nn.Module) -> None:
@@ -298,29 +329,10 @@ def main() -> None:
     print("wrote synthetic/samples.json")
 
     # ---------------- tiny ----------------
-    tiny = build_tiny(O)
-    fill_synthetic(tiny)
-    # Store as the Hub does (save_model: one name per shared storage) in mixed dtypes.
-    for name, p in list(tiny.named_parameters(remove_duplicate=True)):
-        p.data = p.data.to(tiny_dtype(name))
     tiny_dir = os.path.join(out_root, "tiny")
-    os.makedirs(tiny_dir, exist_ok=True)
-    ckpt = os.path.join(tiny_dir, "model.safetensors")
-    save_model(tiny, ckpt, metadata={"format": "pt"})
-    canonicalize(ckpt)
-    with open(os.path.join(tiny_dir, "config.json"), "w") as f:
-        json.dump({
-            "model_name": "da3-tiny-test",
-            "backbone": {"embed_dim": 64, "num_heads": 2, "depth": 12, "mlp_ratio": 4, "patch_size": 14,
-                         "pos_embed_grid": 6, "out_layers": [5, 7, 9, 11], "alt_start": 4,
-                         "qknorm_start": 4, "rope_start": 4, "cat_token": True},
-            "head": {"dim_in": 128, "features": 16, "out_channels": [8, 16, 32, 64], "output_dim": 2},
-            "cam_dec": {"dim_in": 128}, "cam_enc": {"dim_out": 64, "trunk_depth": 1, "unused": True},
-            "dtypes": {"F32": "pos_embed, cls_token, camera_token, *.gamma",
-                       "BF16": "model.cam_dec.*, model.cam_enc.*, model.head.scratch.output_conv2.*",
-                       "F16": "everything else"},
-        }, f, indent=1)
-        f.write("\n")
+    ckpt = write_tiny_checkpoint(O, tiny_dir, "da3-tiny-test")
+    # The LiteRT backend's fixture checkpoint: half as wide, so its FP32 .tflite stays small.
+    write_tiny_checkpoint(O, os.path.join(out_root, "litert", "tiny32"), "da3-tiny32-test", embed_dim=32, heads=2)
     # Golden forward: load exactly the stored values back as float32.
     tiny = build_tiny(O)
     stored = load_file(ckpt)
