@@ -3,6 +3,7 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <dlfcn.h>
 
 void da3_fix_mmap_threshold(size_t bytes) {
 #if defined(__GLIBC__)
@@ -13,4 +14,12 @@ void da3_fix_mmap_threshold(size_t bytes) {
 #else
     (void)bytes;
 #endif
+}
+
+void da3_stop_blas_threads(void) {
+    // OpenBLAS's pthread build starts its worker threads when it is loaded, and they busy-wait
+    // (sched_yield) for about 0.15 s before sleeping: on a 2-core machine that steals a core from
+    // model loading and decoding. The engine runs BLAS single-threaded, so they are never needed.
+    void (*shutdown)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+    if (shutdown) shutdown();
 }

@@ -9,6 +9,9 @@ public enum GEMM {
     /// Makes BLAS single-threaded (done once, before the first product).
     static let configureBLAS: Void = { openblas_set_num_threads(1) }()
 
+    /// Makes BLAS single-threaded now (products do it on first use anyway).
+    public static func makeSerial() { _ = configureBLAS }
+
     /// One BLAS call on the current thread.
     @inlinable
     public static func serial(

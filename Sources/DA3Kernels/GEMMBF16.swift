@@ -3,7 +3,21 @@ import CKernels
 /// `nn.Linear` weights (out x in) rounded to bfloat16 and packed once for `GEMMBF16`.
 public struct PackedBF16Weights: Sendable {
     public let inFeatures: Int, outFeatures: Int
-    let words: [UInt32]
+    /// The packed bfloat16 pairs.
+    public let words: WeightMemory<UInt32>
+
+    /// Number of words the panels of an outFeatures x inFeatures matrix take.
+    public static func packedCount(inFeatures: Int, outFeatures: Int) -> Int {
+        da3_gemm_bf16_packed_words(outFeatures, inFeatures)
+    }
+
+    /// Words packed earlier (e.g. read back from a weight cache); `words.count` must be `packedCount`.
+    public init(words: WeightMemory<UInt32>, inFeatures: Int, outFeatures: Int) {
+        precondition(words.count == Self.packedCount(inFeatures: inFeatures, outFeatures: outFeatures))
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.words = words
+    }
 
     /// Packs W (outFeatures x inFeatures, row-major; inFeatures even), row o multiplied by
     /// `rowScale[o]` (before rounding) when given. Needs AVX512-BF16.
@@ -11,9 +25,8 @@ public struct PackedBF16Weights: Sendable {
         precondition(inFeatures % 2 == 0, "bfloat16 products need an even input width")
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        words = [UInt32](unsafeUninitializedCapacity: da3_gemm_bf16_packed_words(outFeatures, inFeatures)) { buffer, count in
+        words = WeightMemory(count: Self.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)) { buffer in
             da3_gemm_bf16_pack(weight, outFeatures, inFeatures, inFeatures, rowScale, buffer.baseAddress!)
-            count = buffer.count
         }
     }
 }

@@ -3,13 +3,27 @@ import CKernels
 /// `nn.Linear` weights (out x in) packed once into the panels `GEMMF32` reads.
 public struct PackedF32Weights: Sendable {
     public let inFeatures: Int, outFeatures: Int
-    let panels: [Float]
+    /// The packed panels.
+    public let panels: WeightMemory<Float>
+
+    /// Number of floats the panels of an outFeatures x inFeatures matrix take.
+    public static func packedCount(inFeatures: Int, outFeatures: Int) -> Int {
+        da3_gemm_f32_packed_count(outFeatures, inFeatures)
+    }
+
+    /// Panels packed earlier (e.g. read back from a weight cache); `panels.count` must be `packedCount`.
+    public init(panels: WeightMemory<Float>, inFeatures: Int, outFeatures: Int) {
+        precondition(panels.count == Self.packedCount(inFeatures: inFeatures, outFeatures: outFeatures))
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.panels = panels
+    }
 
     /// Packs W (outFeatures x inFeatures, row-major), row o multiplied by `rowScale[o]` when given.
     public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, rowScale: UnsafePointer<Float>? = nil) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        panels = [Float](unsafeUninitializedCapacity: da3_gemm_f32_packed_count(outFeatures, inFeatures)) { buffer, count in
+        panels = WeightMemory(count: Self.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)) { buffer in
             // Whole 32-column panels per thread.
             let io = UncheckedBox((weight, buffer.baseAddress!, rowScale))
             Parallel.forEachChunk((outFeatures + 31) / 32, costPerItem: 32 * inFeatures) { range in
@@ -18,7 +32,6 @@ public struct PackedF32Weights: Sendable {
                 da3_gemm_f32_pack(w + first * inFeatures, columns, inFeatures, inFeatures, scale.map { $0 + first },
                                   packed + first * inFeatures)
             }
-            count = buffer.count
         }
     }
 }

@@ -49,25 +49,33 @@ public final class DepthAnything3Network: @unchecked Sendable {
     /// Loads all weights from `source`, strictly: a missing tensor, a shape mismatch or a tensor
     /// outside the explicitly ignored parts (camera encoder, auxiliary ray head) throws, naming the key.
     /// `precision: .fast` throws `PrecisionError` where the CPU lacks bfloat16 dot products.
+    /// With `packedWeights` the packed product weights come from that cache file instead of being
+    /// packed from `source` (the file must fit: it throws otherwise); `recorder` collects the
+    /// packed weights of this load to write such a file.
     public init(config: ModelConfig, weights source: WeightSource, posEmbedTokens: Int? = nil,
-                precision: Precision = .exact) throws {
+                precision: Precision = .exact, packedWeights: PackedWeightReader? = nil,
+                recorder: PackedWeightRecorder? = nil) throws {
         self.config = config
         self.precision = precision
         if precision == .fast && !Precision.fastAvailable {
             throw PrecisionError.fastUnavailable
         }
-        let loader = WeightLoader(source: source)
+        let loader = WeightLoader(source: source, packedReader: packedWeights, packedRecorder: recorder)
         let tokens = posEmbedTokens ?? (1 + 37 * 37)
         backbone = try VisionTransformer(loader, config: config, posEmbedTokens: tokens, precision: precision)
         head = try DualDPTHead(loader, config: config, precision: precision)
         camera = try CameraDecoder(loader, config: config)
         try loader.finish()
+        if let packedWeights, !packedWeights.isExhausted {
+            throw CheckpointError(file: source.origin, reason: "the packed weight cache holds more regions than the model uses")
+        }
     }
 
     /// Loads a safetensors checkpoint; the preset comes from `config` or, when nil, is inferred
     /// from the backbone width.
     public convenience init(checkpoint file: SafeTensorsFile, config: ModelConfig? = nil,
-                            precision: Precision = .exact) throws {
+                            precision: Precision = .exact, packedWeights: PackedWeightReader? = nil,
+                            recorder: PackedWeightRecorder? = nil) throws {
         let posKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.posEmbed
         let patchKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.patchWeight
         guard let patch = file.tensors[patchKey] else {
@@ -83,7 +91,7 @@ public final class DepthAnything3Network: @unchecked Sendable {
         }
         let posTokens = file.tensors[posKey]?.shape.dropFirst().first
         try self.init(config: resolved, weights: SafeTensorsWeightSource(file: file), posEmbedTokens: posTokens,
-                      precision: precision)
+                      precision: precision, packedWeights: packedWeights, recorder: recorder)
     }
 
     /// Runs one image: `image` is planar (3, height, width), ImageNet-normalized, with both sides

@@ -21,7 +21,8 @@ struct LinearWeights {
     /// Loads straight into the packed form a transformer block's products read (bfloat16 for
     /// `Precision.fast`, the FP32 micro-kernel's panels otherwise, plain W without AVX-512), with
     /// an optional per-output scale (LayerScale gamma) multiplied into W and b, as `scaleOutputs`.
-    /// The checkpoint's F32 weights are packed from the mapped file without an intermediate copy.
+    /// The checkpoint's F32 weights are packed from the mapped file without an intermediate copy,
+    /// or the packed form comes from the loader's weight cache file (see `WeightLoader`).
     /// `weightShape` is the stored shape when it is not [out, in] (a convolution read as a matrix).
     init(packing loader: WeightLoader, _ key: String, in inFeatures: Int, out outFeatures: Int,
          weightShape: [Int]? = nil, precision: Precision, outputScale gamma: [Float]? = nil) throws {
@@ -29,23 +30,42 @@ struct LinearWeights {
         self.outFeatures = outFeatures
         bias = try loader.tensor(key + ".bias", [outFeatures])
         weight = []
-        var packed16: PackedBF16Weights?, packed32: PackedF32Weights?, plain: [Float] = []
-        try loader.withTensor(key + ".weight", weightShape ?? [outFeatures, inFeatures]) { w in
-            gamma.withOptionalPointer { g in
-                if precision == .fast {
-                    packed16 = PackedBF16Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: g)
-                } else if GEMMF32.available {
-                    packed32 = PackedF32Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: g)
-                } else {
-                    plain = Array(w)
+        let shape = weightShape ?? [outFeatures, inFeatures]
+        let packs = precision == .fast || GEMMF32.available
+        if let reader = loader.packedReader, packs {
+            try loader.checkTensor(key + ".weight", shape)
+            if precision == .fast {
+                let count = PackedBF16Weights.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)
+                packedBF16 = PackedBF16Weights(words: try reader.next(key, count: count, as: UInt32.self),
+                                               inFeatures: inFeatures, outFeatures: outFeatures)
+            } else {
+                let count = PackedF32Weights.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)
+                packedF32 = PackedF32Weights(panels: try reader.next(key, count: count, as: Float.self),
+                                             inFeatures: inFeatures, outFeatures: outFeatures)
+            }
+        } else {
+            var packed16: PackedBF16Weights?, packed32: PackedF32Weights?, plain: [Float] = []
+            try loader.withTensor(key + ".weight", shape) { w in
+                gamma.withOptionalPointer { g in
+                    if precision == .fast {
+                        packed16 = PackedBF16Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures,
+                                                     rowScale: g)
+                    } else if packs {
+                        packed32 = PackedF32Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures,
+                                                    rowScale: g)
+                    } else {
+                        plain = Array(w)
+                    }
                 }
             }
+            if let packed16 { loader.packedRecorder?.record(key, packed16.words) }
+            if let packed32 { loader.packedRecorder?.record(key, packed32.panels) }
+            packedBF16 = packed16
+            packedF32 = packed32
+            weight = plain
         }
-        packedBF16 = packed16
-        packedF32 = packed32
-        weight = plain
         guard let gamma else { return }
-        if plain.isEmpty {
+        if packs {
             for o in 0..<outFeatures { bias[o] *= gamma[o] }
         } else {
             scaleOutputs(by: gamma)

@@ -12,9 +12,15 @@ public protocol WeightSource: AnyObject {
     func withFloats(_ key: String, shape: [Int], _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws
     /// Keys present in the source that nobody asked for (given the ones that were used).
     func unusedKeys(used: Set<String>) -> [String]
+    /// Throws as `load` would for a missing or misshapen tensor, without reading its values.
+    func check(_ key: String, shape: [Int]) throws
 }
 
 extension WeightSource {
+    public func check(_ key: String, shape: [Int]) throws {
+        _ = try load(key, shape: shape)
+    }
+
     public func withFloats(_ key: String, shape: [Int], _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws {
         try load(key, shape: shape).withUnsafeBufferPointer(body)
     }
@@ -57,6 +63,10 @@ public final class SafeTensorsWeightSource: WeightSource {
         try file.floats(info, name: key).withUnsafeBufferPointer(body)
     }
 
+    public func check(_ key: String, shape: [Int]) throws {
+        _ = try checked(key, shape: shape)
+    }
+
     /// The tensor's location after checking presence, shape and element type.
     private func checked(_ key: String, shape: [Int]) throws -> TensorInfo {
         guard let info = file.tensors[key] else {
@@ -77,11 +87,19 @@ public final class SafeTensorsWeightSource: WeightSource {
 }
 
 /// Reads weights by model-relative key, records what was used and enforces strictness at the end.
+/// Packed weights come from `packedReader` when set (a weight cache file) instead of being packed
+/// from the checkpoint, and are handed to `packedRecorder` when set (to write such a file).
 final class WeightLoader {
     let source: WeightSource
     private(set) var used: Set<String> = []
+    let packedReader: PackedWeightReader?
+    let packedRecorder: PackedWeightRecorder?
 
-    init(source: WeightSource) { self.source = source }
+    init(source: WeightSource, packedReader: PackedWeightReader? = nil, packedRecorder: PackedWeightRecorder? = nil) {
+        self.source = source
+        self.packedReader = packedReader
+        self.packedRecorder = packedRecorder
+    }
 
     func tensor(_ key: String, _ shape: [Int]) throws -> [Float] {
         let full = CheckpointKeys.prefix + key
@@ -94,6 +112,14 @@ final class WeightLoader {
         let full = CheckpointKeys.prefix + key
         used.insert(full)
         try source.withFloats(full, shape: shape, body)
+    }
+
+    /// Checks that the tensor exists with `shape` and marks it used, without reading it (its packed
+    /// form comes from `packedReader`).
+    func checkTensor(_ key: String, _ shape: [Int]) throws {
+        let full = CheckpointKeys.prefix + key
+        used.insert(full)
+        try source.check(full, shape: shape)
     }
 
     /// Fails on any tensor that is neither used nor in an explicitly ignored part of the model.

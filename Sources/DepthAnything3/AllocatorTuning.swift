@@ -1,4 +1,5 @@
 import CKernels
+import DA3Kernels
 
 /// Process-wide memory allocator settings that suit the engine (glibc only; a no-op elsewhere).
 ///
@@ -10,5 +11,7 @@ import CKernels
 public enum AllocatorTuning {
     public static func configureForEngine() {
         da3_fix_mmap_threshold(32 << 20)
+        GEMM.makeSerial()
+        da3_stop_blas_threads()
     }
 }

@@ -90,26 +90,39 @@ public final class DepthEstimator: Sendable {
     public let network: DepthAnything3Network
     /// Where the weights came from.
     public let location: ModelLocation
+    /// What the load did with its `weightCache` (nil without one).
+    public let weightCacheStatus: WeightCache.Status?
 
     /// Loads the checkpoint at `modelPath` (a directory with `model.safetensors`, or the file).
     /// The preset comes from `config` if given, else from `config.json`, else from the weights.
     /// `precision: .fast` trades exactness for speed (bfloat16 products; see `Precision`).
-    public init(modelPath: String, config: ModelConfig? = nil, precision: Precision = .exact) throws {
+    /// `weightCache` (off by default) keeps the packed weights in a file for faster later loads.
+    public init(modelPath: String, config: ModelConfig? = nil, precision: Precision = .exact,
+                weightCache: WeightCache? = nil) throws {
         location = try ModelLocation(path: modelPath)
-        let file = try SafeTensorsFile(url: location.weightsURL)
-        network = try DepthAnything3Network(checkpoint: file, config: config ?? location.configuredModel(),
-                                            precision: precision)
+        (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precision,
+                                                            weightCache: weightCache)
     }
 
     /// Loads a model by reference: a local directory or `.safetensors` file, or a Hugging Face Hub
     /// id such as `depth-anything/DA3-SMALL` (optionally `@revision`), downloaded into the standard
     /// Hub cache (`HF_HUB_CACHE` / `HF_HOME`; `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE` honoured).
     public init(model: String = HubModelReference.defaultModel.repo, hub: HubClient = HubClient(),
-                progress: HubProgress? = nil, config: ModelConfig? = nil, precision: Precision = .exact) throws {
+                progress: HubProgress? = nil, config: ModelConfig? = nil, precision: Precision = .exact,
+                weightCache: WeightCache? = nil) throws {
         location = try ModelLocation(reference: model, hub: hub, progress: progress)
-        let file = try SafeTensorsFile(url: location.weightsURL)
-        network = try DepthAnything3Network(checkpoint: file, config: config ?? location.configuredModel(),
-                                            precision: precision)
+        (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precision,
+                                                            weightCache: weightCache)
+    }
+
+    private static func loadNetwork(_ location: ModelLocation, config: ModelConfig?, precision: Precision,
+                                    weightCache: WeightCache?) throws -> (DepthAnything3Network, WeightCache.Status?) {
+        let config = try config ?? location.configuredModel()
+        if let weightCache {
+            return try weightCache.loadNetwork(weights: location.weightsURL, config: config, precision: precision)
+        }
+        return (try DepthAnything3Network(checkpoint: SafeTensorsFile(url: location.weightsURL), config: config,
+                                          precision: precision), nil)
     }
 
     /// Decodes, preprocesses and runs an image file (JPEG or PNG).

@@ -32,14 +32,15 @@ public final class SafeTensorsFile: @unchecked Sendable {
     static let maxHeaderBytes = 100_000_000
 
     /// Maps and validates `url`. Throws `SafeTensorsError` naming the file on any problem.
-    public init(url: URL) throws {
+    /// `populate: false` leaves the pages to be faulted in when read (for a load that reads few tensors).
+    public init(url: URL, populate: Bool = true) throws {
         self.url = url
         let path = url.path
         func fail(_ reason: String) -> SafeTensorsError { SafeTensorsError(file: path, reason: reason) }
         guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
         let mapped: Data
         do {
-            mapped = try Self.map(url)
+            mapped = try Self.map(url, populate: populate)
         } catch {
             throw fail("cannot read file (\(error.localizedDescription))")
         }
@@ -67,9 +68,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
     }
 
     /// The file's bytes, memory-mapped read-only. On Linux the mapping is populated up front
-    /// (MAP_POPULATE): one system call maps every page instead of one page fault per 4 KB when
-    /// the weights are read (about 25,000 for DA3-Small).
-    private static func map(_ url: URL) throws -> Data {
+    /// (MAP_POPULATE) unless `populate` is false: one system call maps every page instead of one
+    /// page fault per 4 KB when the weights are read (about 25,000 for DA3-Small).
+    private static func map(_ url: URL, populate: Bool) throws -> Data {
         #if os(Linux)
         let fd = open(url.path, O_RDONLY)
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
@@ -78,7 +79,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard fstat(fd, &info) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         let size = Int(info.st_size)
         guard size > 0 else { return Data() }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), base != MAP_FAILED else {
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0), base != MAP_FAILED else {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
         return Data(bytesNoCopy: base, count: size, deallocator: .custom { pointer, count in munmap(pointer, count) })

@@ -17,6 +17,8 @@ struct DepthBatch {
         var litert: LiteRTAccelerator? = nil
         /// Native engine arithmetic.
         var precision: Precision = .exact
+        /// Where packed weights are kept between runs (nil: off).
+        var weightCache: WeightCache? = nil
         var options: EstimationOptions
         var singles: [(Single, URL)]
         var outputDir: URL?
@@ -47,7 +49,8 @@ struct DepthBatch {
         var estimator: DepthEstimator?
         let hasFiles = plan.inputs.contains { if case .file = $0 { true } else { false } }
         let nativeLoad = plan.litert == nil && hasFiles
-            ? BackgroundModelLoad(model: plan.model, precision: plan.precision, quiet: plan.quiet || plan.json) : nil
+            ? BackgroundModelLoad(model: plan.model, precision: plan.precision, weightCache: plan.weightCache,
+                                quiet: plan.quiet || plan.json) : nil
         var litertEstimator: LiteRTDepthEstimator?
         var loadMs = 0.0
         var records: [ImageRecord] = []
@@ -125,7 +128,7 @@ struct DepthBatch {
         let failed = records.filter { $0.error != nil }
         let totalSeconds = milliseconds(since: start) / 1000
         if plan.json {
-            try printJSON(records, loadMs: loadMs, seconds: totalSeconds)
+            try printJSON(records, loadMs: loadMs, weightCache: estimator?.weightCacheStatus, seconds: totalSeconds)
         } else if !plan.quiet && records.count > 1 {
             var summary = String(format: "%d of %d images processed in %.1f s (%.2f images/s)", records.count - failed.count, records.count,
                                  totalSeconds, Double(records.count - failed.count) / max(totalSeconds, 1e-9))
@@ -178,9 +181,10 @@ struct DepthBatch {
         return written.map(\.path)
     }
 
-    private func printJSON(_ records: [ImageRecord], loadMs: Double, seconds: Double) throws {
+    private func printJSON(_ records: [ImageRecord], loadMs: Double, weightCache: WeightCache.Status?,
+                           seconds: Double) throws {
         let ok = records.filter { $0.error == nil }.count
-        let summary: [String: Any] = [
+        var summary: [String: Any] = [
             "model": estimatorOrigin ?? plan.model,
             "model_load_ms": loadMs,
             "succeeded": ok,
@@ -189,6 +193,7 @@ struct DepthBatch {
             "images_per_second": Double(ok) / max(seconds, 1e-9),
             "images": records.map(\.json),
         ]
+        if plan.litert == nil { summary["weight_cache"] = weightCache?.rawValue ?? "off" }
         var data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         data.append(0x0a)
         FileHandle.standardOutput.write(data)

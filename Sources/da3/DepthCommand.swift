@@ -48,6 +48,9 @@ struct DepthCommand: ParsableCommand {
     @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products with FP32 accumulation, about 1.7x faster; needs AVX512-BF16; depth correlation with exact about 0.99997).")
     var precision: String = "exact"
 
+    @Option(name: .customLong("weight-cache"), help: ArgumentHelp("native: directory for packed weights kept between runs (later loads of the same checkpoint map them instead of packing again; results identical), or 'off'. (default: $DA3_WEIGHT_CACHE, else $XDG_CACHE_HOME/da3/weights, else ~/.cache/da3/weights)", valueName: "dir"))
+    var weightCache: String?
+
     @Option(name: .customLong("process-res"), help: "Target size in pixels for the bounded side before rounding to multiples of 14.")
     var processRes: Int = 504
 
@@ -186,6 +189,7 @@ struct DepthCommand: ParsableCommand {
         }
         return DepthBatch.Plan(
             inputs: inputs, model: model, litert: backend == "litert" ? acceleratorKind : nil, precision: precisionMode,
+            weightCache: weightCache.map(WeightCache.parse) ?? WeightCache.standard,
             options: EstimationOptions(processRes: processRes, method: method, outputSize: outputSize),
             singles: singles, outputDir: dirURL, formats: dirURL == nil ? [] : (formatList ?? [.npy]),
             export: ExportOptions(colorMap: map, sideBySide: visSideBySide, confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints),

@@ -15,11 +15,14 @@ struct CLIRunner {
     }
 
     /// Runs `da3` with `environment` added to (and overriding) the test process's environment.
+    /// The weight cache is off unless `environment` or the arguments choose one (tests leave no
+    /// files in the user's cache directory).
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["DA3_WEIGHT_CACHE": "off"]) { $1 }
+            .merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -56,6 +56,28 @@ final class DepthCommandTests: TemporaryDirectoryTestCase {
         XCTAssertGreaterThan(correlation, 0.9999)
     }
 
+    func testWeightCacheOptionAndEnvironment() throws {
+        let image = try inputImage()
+        let cacheDir = tempDir.appendingPathComponent("cache")
+        let options = ["depth", image, "--model", tinyModel, "--process-res", "140", "--json"]
+        var outputs: [[Float]] = []
+        for (index, (extra, environment)) in [
+            (["--weight-cache", cacheDir.path], [:]),                    // writes the file
+            (["--weight-cache", cacheDir.path], [:]),                    // maps it
+            ([], ["DA3_WEIGHT_CACHE": cacheDir.path]),                  // same directory from the environment
+            (["--weight-cache", "off"], ["DA3_WEIGHT_CACHE": cacheDir.path]),  // the option wins
+        ].enumerated() {
+            let r = try CLIRunner.run(options + extra + ["--output", path("d\(index).npy")], environment: environment)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            outputs.append(try NPYReader.read(URL(fileURLWithPath: path("d\(index).npy"))).values)
+            let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            XCTAssertEqual(summary?["weight_cache"] as? String, ["written", "loaded", "loaded", "off"][index], r.stdout)
+        }
+        XCTAssertTrue(outputs.allSatisfy { $0 == outputs[0] })
+        let files = try FileManager.default.contentsOfDirectory(atPath: cacheDir.path)
+        XCTAssertEqual(files.filter { $0.hasSuffix(".da3pack") }.count, 1, "\(files)")
+    }
+
     func testPrecisionOptionChecks() throws {
         let image = try inputImage()
         let bad = try CLIRunner.run(["depth", image, "--model", tinyModel, "--precision", "half", "--output", path("d.npy")])

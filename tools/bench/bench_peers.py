@@ -351,13 +351,15 @@ def process_image(H: int, W: int) -> str:
 
 
 def run_process(args, key, timeout=3600):
-    """args.runs whole `da3 depth` processes, one image each, after one warm-up (page cache):
+    """args.runs whole `da3 depth` processes, one image each, after one warm-up (page cache, and
+    the packed-weight cache file that `da3` keeps by default, here under tools/bench/.cache):
     wall time and peak RSS of each, as /usr/bin/time would report them."""
     import resource
     import tempfile
     H, W = (int(v) for v in key.split("x"))
     image = process_image(H, W)
-    env = dict(os.environ, DA3_NUM_THREADS=str(args.threads))
+    env = dict(os.environ, DA3_NUM_THREADS=str(args.threads),
+               DA3_WEIGHT_CACHE=os.path.join(CACHE, "da3-weight-cache"))
     runs, rss = [], 0.0
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [args.process, "depth", image, "--model", os.path.dirname(os.path.abspath(args.ckpt)),

@@ -100,4 +100,10 @@ void da3_attention_bf16_block(const float *q, size_t ldq, const uint32_t *packed
 /// threshold at twice that (free memory kept at the heap top for reuse). No-op on other C libraries.
 void da3_fix_mmap_threshold(size_t bytes);
 
+/// A 64-bit checksum of `bytes` bytes (not cryptographic: it detects damaged or truncated files).
+uint64_t da3_checksum64(const void *data, size_t bytes, uint64_t seed);
+
+/// Ends OpenBLAS's idle worker threads where the BLAS in use has them (the engine calls BLAS single-threaded).
+void da3_stop_blas_threads(void);
+
 #endif
