@@ -33,30 +33,45 @@ public struct Winograd3x3: Sendable {
         self.bias = bias
         let plane = outChannels * inChannels
         var u = [Float](repeating: 0, count: 16 * plane)
-        // G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]; U = G g G^T in Double.
-        let gm: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-        for co in 0..<outChannels {
-            for ci in 0..<inChannels {
-                let base = (co * inChannels + ci) * 9
-                var t = [Double](repeating: 0, count: 12)  // G g: 4 x 3
-                for i in 0..<4 {
-                    for j in 0..<3 {
-                        var s = 0.0
-                        for k in 0..<3 { s += gm[i][k] * Double(weight[base + k * 3 + j]) }
-                        t[i * 3 + j] = s
-                    }
-                }
-                for i in 0..<4 {
-                    for j in 0..<4 {
-                        var s = 0.0
-                        for k in 0..<3 { s += t[i * 3 + k] * gm[j][k] }
-                        u[(i * 4 + j) * plane + co * inChannels + ci] = Float(s)
+        u.withUnsafeMutableBufferPointer { out in
+            weight.withUnsafeBufferPointer { w in
+                let io = UncheckedBox((w.baseAddress!, out.baseAddress!))
+                Parallel.forEachChunk(outChannels, costPerItem: inChannels * 200) { range in
+                    for co in range {
+                        for ci in 0..<inChannels {
+                            Self.transformKernel(io.value.0 + (co * inChannels + ci) * 9,
+                                                 into: io.value.1 + co * inChannels + ci, plane: plane)
+                        }
                     }
                 }
             }
         }
         transformed = u
         transformedBF16 = precision == .fast && Precision.fastAvailable && inChannels % 2 == 0 ? u.bf16() : []
+    }
+
+    /// U = G g G^T for one 3x3 kernel g (row-major), in Double, with G = [[1, 0, 0], [1/2, 1/2, 1/2],
+    /// [1/2, -1/2, 1/2], [0, 0, 1]]; element (i, j) goes to `u[(4 i + j) * plane]`.
+    private static func transformKernel(_ g: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, plane: Int) {
+        // G applied to three values (a column of g, then a row of G g), summed in the order of a
+        // plain matrix product.
+        func apply(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double, Double, Double) {
+            (a, 0.5 * a + 0.5 * b + 0.5 * c, 0.5 * a - 0.5 * b + 0.5 * c, c)
+        }
+        let t0 = apply(Double(g[0]), Double(g[3]), Double(g[6]))  // column 0 of G g
+        let t1 = apply(Double(g[1]), Double(g[4]), Double(g[7]))
+        let t2 = apply(Double(g[2]), Double(g[5]), Double(g[8]))
+        func store(row i: Int, _ a: Double, _ b: Double, _ c: Double) {
+            let r = apply(a, b, c)
+            u[(4 * i) * plane] = Float(r.0)
+            u[(4 * i + 1) * plane] = Float(r.1)
+            u[(4 * i + 2) * plane] = Float(r.2)
+            u[(4 * i + 3) * plane] = Float(r.3)
+        }
+        store(row: 0, t0.0, t1.0, t2.0)
+        store(row: 1, t0.1, t1.1, t2.1)
+        store(row: 2, t0.2, t1.2, t2.2)
+        store(row: 3, t0.3, t1.3, t2.3)
     }
 
     /// Whether this is expected to beat `Conv2D.forward` (im2col + GEMM) for a height x width input.

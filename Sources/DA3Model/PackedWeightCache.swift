@@ -10,7 +10,7 @@ import Foundation
 /// (`key`, `checksum` and `regions`: name, offset, byte count, in the order the model asks for
 /// them), then each region's bytes at a 4096-byte aligned offset. `key` identifies everything the
 /// bytes depend on (checkpoint file, precision, engine build); `checksum` (`da3_checksum64` over
-/// the regions in order) catches damaged files.
+/// samples of the regions, see `checksum(_:)`) catches damaged files.
 enum PackedWeightCache {
     static let magic = Array("DA3PACK1".utf8)
     static let alignment = 4096
@@ -28,9 +28,22 @@ enum PackedWeightCache {
     }
 
 
-    /// Checksum of the regions' bytes in order.
+    /// Bytes of each checksummed sample, and the distance between samples.
+    static let sampleBytes = 4096, sampleStride = 64 * 4096
+
+    /// Checksum of samples of the regions: the first and last 4 KB of each and every 64th 4 KB
+    /// in between. It catches truncated, overwritten or mixed-up files while reading 1.6% of the
+    /// bytes (verifying all of DA3-Small's 85 MB would add about 12 ms to every load).
     static func checksum(_ parts: [UnsafeRawBufferPointer]) -> UInt64 {
-        parts.reduce(UInt64(parts.count)) { seed, part in da3_checksum64(part.baseAddress, part.count, seed) }
+        var seed = UInt64(parts.count)
+        for part in parts where part.count > 0 {
+            var samples = Array(stride(from: 0, to: part.count, by: sampleStride))
+            samples.append(max(0, part.count - sampleBytes))
+            for start in samples {
+                seed = da3_checksum64(part.baseAddress! + start, min(sampleBytes, part.count - start), seed ^ UInt64(start))
+            }
+        }
+        return seed
     }
 }
 
@@ -146,7 +159,7 @@ public final class PackedWeightRecorder: @unchecked Sendable {
     }
 }
 
-/// A whole file mapped read-only (populated up front: every page is read by the checksum anyway).
+/// A whole file mapped read-only; pages are mapped from the page cache when first read.
 final class MappedFile {
     let base: UnsafeRawPointer
     let size: Int
@@ -157,12 +170,9 @@ final class MappedFile {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_size > 0 else { return nil }
-        #if os(Linux)
-        let flags = MAP_PRIVATE | MAP_POPULATE
-        #else
-        let flags = MAP_PRIVATE
-        #endif
-        guard let pointer = mmap(nil, Int(info.st_size), PROT_READ, flags, fd, 0), pointer != MAP_FAILED else { return nil }
+        guard let pointer = mmap(nil, Int(info.st_size), PROT_READ, MAP_PRIVATE, fd, 0), pointer != MAP_FAILED else {
+            return nil
+        }
         base = UnsafeRawPointer(pointer)
         size = Int(info.st_size)
     }

@@ -13,7 +13,8 @@ import SafeTensors
 ///
 /// A file is used only when its key matches: the checkpoint's real path, size, modification time
 /// and inode, the preset, the precision, the CPU kernels in use and this executable's build (size
-/// and modification time), and its checksum is intact. Anything else is packed afresh and the file
+/// and modification time), and a checksum of samples of its bytes matches (truncated, overwritten or
+/// mixed-up files are caught; not every flipped bit). Anything else is packed afresh and the file
 /// rewritten (through a temporary name). Failing to write the cache never fails the load.
 public struct WeightCache: Sendable {
     /// Where the files live (created on first write).
