@@ -14,9 +14,9 @@ public struct Winograd3x3: Sendable {
     public let inChannels: Int
     public let outChannels: Int
     /// Transformed weights U[xi][co][ci] (16 x outChannels x inChannels), xi = 4 * row + column of G g G^T.
-    public let transformed: [Float]
-    /// `transformed` as bfloat16 for `Precision.fast` (empty otherwise).
-    public let transformedBF16: [UInt16]
+    public let transformed: WeightMemory<Float>
+    /// `transformed` as bfloat16 for `Precision.fast` (nil otherwise).
+    public let transformedBF16: WeightMemory<UInt16>?
     public let bias: [Float]?
 
     /// Transformed-data budget per chunk (floats): 16 x (in + out channels) x tiles.
@@ -27,27 +27,43 @@ public struct Winograd3x3: Sendable {
     /// bfloat16 products with FP32 accumulation; the transforms stay FP32.
     public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int, precision: Precision = .exact) {
         precondition(weight.count == outChannels * inChannels * 9, "Winograd3x3: weight must be (out, in, 3, 3)")
+        let u = weight.withUnsafeBufferPointer { Self.transform($0, inChannels: inChannels, outChannels: outChannels) }
+        self.init(transformed: u, transformedBF16: Self.usesBF16(precision, inChannels: inChannels) ? u.bf16() : nil,
+                  bias: bias, inChannels: inChannels, outChannels: outChannels)
+    }
+
+    /// Weights transformed earlier (`transform`, e.g. read back from a weight cache).
+    public init(transformed: WeightMemory<Float>, transformedBF16: WeightMemory<UInt16>?, bias: [Float]?,
+                inChannels: Int, outChannels: Int) {
+        precondition(transformed.count == 16 * outChannels * inChannels, "Winograd3x3: 16 x out x in transformed weights")
         precondition(bias == nil || bias!.count == outChannels, "Winograd3x3: bias must have outChannels values")
         self.inChannels = inChannels
         self.outChannels = outChannels
+        self.transformed = transformed
+        self.transformedBF16 = transformedBF16
         self.bias = bias
+    }
+
+    /// Whether `precision` runs the channel mixes in bfloat16 for this input width.
+    public static func usesBF16(_ precision: Precision, inChannels: Int) -> Bool {
+        precision == .fast && Precision.fastAvailable && inChannels % 2 == 0
+    }
+
+    /// U = G g G^T of every 3x3 kernel of weight (outChannels, inChannels, 3, 3).
+    public static func transform(_ weight: UnsafeBufferPointer<Float>, inChannels: Int, outChannels: Int) -> WeightMemory<Float> {
+        precondition(weight.count == outChannels * inChannels * 9, "Winograd3x3: weight must be (out, in, 3, 3)")
         let plane = outChannels * inChannels
-        var u = [Float](repeating: 0, count: 16 * plane)
-        u.withUnsafeMutableBufferPointer { out in
-            weight.withUnsafeBufferPointer { w in
-                let io = UncheckedBox((w.baseAddress!, out.baseAddress!))
-                Parallel.forEachChunk(outChannels, costPerItem: inChannels * 200) { range in
-                    for co in range {
-                        for ci in 0..<inChannels {
-                            Self.transformKernel(io.value.0 + (co * inChannels + ci) * 9,
-                                                 into: io.value.1 + co * inChannels + ci, plane: plane)
-                        }
+        return WeightMemory(count: 16 * plane) { out in
+            let io = UncheckedBox((weight.baseAddress!, out.baseAddress!))
+            Parallel.forEachChunk(outChannels, costPerItem: inChannels * 200) { range in
+                for co in range {
+                    for ci in 0..<inChannels {
+                        transformKernel(io.value.0 + (co * inChannels + ci) * 9, into: io.value.1 + co * inChannels + ci,
+                                        plane: plane)
                     }
                 }
             }
         }
-        transformed = u
-        transformedBF16 = precision == .fast && Precision.fastAvailable && inChannels % 2 == 0 ? u.bf16() : []
     }
 
     /// U = G g G^T for one 3x3 kernel g (row-major), in Double, with G = [[1, 0, 0], [1/2, 1/2, 1/2],
@@ -120,11 +136,11 @@ public struct Winograd3x3: Sendable {
         let workers = max(1, min(Parallel.threadCount, items, work / 4_000_000))
         let xs = UncheckedBox(x), ys = UncheckedBox(y), rs = UncheckedBox(residual)
         let relu: Int32 = reluInput ? 1 : 0
-        let fast = !transformedBF16.isEmpty
+        let fast = transformedBF16 != nil
         let packedWords = fast ? da3_gemm_bf16_packed_words(ld, cin) : 0
         transformed.withUnsafeBufferPointer { up in
-          transformedBF16.withUnsafeBufferPointer { u16p in
-            let us = UncheckedBox(up.baseAddress!), u16s = UncheckedBox(u16p.baseAddress)
+          (transformedBF16 ?? WeightMemory(count: 0) { _ in }).withUnsafeBufferPointer { u16p in
+            let us = UncheckedBox(up.baseAddress!), u16s = UncheckedBox(fast ? u16p.baseAddress : nil)
             let biasBox = UncheckedBox(bias)
             // Items are handed out one at a time, so a thread slowed by other processes takes fewer.
             let queue = WorkQueue(count: items)

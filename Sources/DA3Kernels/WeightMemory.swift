@@ -34,6 +34,13 @@ public struct WeightMemory<Element: BitwiseCopyable>: @unchecked Sendable {
     }
 }
 
+extension WeightMemory where Element == Float {
+    /// The values rounded to bfloat16 (bit patterns).
+    public func bf16() -> WeightMemory<UInt16> {
+        WeightMemory<UInt16>(count: count) { out in Elementwise.toBF16(base, into: out.baseAddress!, count: count) }
+    }
+}
+
 /// A 64-byte aligned heap block freed with its last reference.
 private final class AlignedStorage {
     let pointer: UnsafeMutableRawPointer

@@ -10,8 +10,8 @@ struct DualDPTHead {
     /// The projections' weights as bfloat16 (`Precision.fast`; empty otherwise).
     let projectsBF16: [[UInt16]]
     /// resize_layers: ConvTranspose k4s4, ConvTranspose k2s2, identity, Conv 3x3 stride 2.
-    let upsample4: (weight: [Float], bias: [Float], channels: Int)
-    let upsample2: (weight: [Float], bias: [Float], channels: Int)
+    let upsample4: (weight: WeightMemory<Float>, bias: [Float], channels: Int)
+    let upsample2: (weight: WeightMemory<Float>, bias: [Float], channels: Int)
     let downsample: ConvWeights
     /// layer{1..4}_rn: 3x3 to `features`, no bias.
     let layerRN: [ConvWeights]
@@ -34,9 +34,9 @@ struct DualDPTHead {
                 : try LinearWeights(packing: loader, K.project(k), in: dimIn, out: oc[k], weightShape: shape, precision: .exact)
         }
         projectsBF16 = precision == .fast ? projects.map { $0.weight.bf16() } : []
-        upsample4 = (try loader.tensor(K.resize(0) + ".weight", [oc[0], oc[0], 4, 4]),
+        upsample4 = (try loader.memory(K.resize(0) + ".weight", [oc[0], oc[0], 4, 4]),
                      try loader.tensor(K.resize(0) + ".bias", [oc[0]]), oc[0])
-        upsample2 = (try loader.tensor(K.resize(1) + ".weight", [oc[1], oc[1], 2, 2]),
+        upsample2 = (try loader.memory(K.resize(1) + ".weight", [oc[1], oc[1], 2, 2]),
                      try loader.tensor(K.resize(1) + ".bias", [oc[1]]), oc[1])
         downsample = try ConvWeights(loader, K.resize(3), in: oc[3], out: oc[3], kernel: 3, stride: 2, padding: 1,
                                      precision: precision)
@@ -157,7 +157,8 @@ struct DualDPTHead {
         return y
     }
 
-    private static func convTranspose(_ x: Tensor, _ layer: (weight: [Float], bias: [Float], channels: Int), stride s: Int) -> Tensor {
+    private static func convTranspose(_ x: Tensor, _ layer: (weight: WeightMemory<Float>, bias: [Float], channels: Int),
+                                      stride s: Int) -> Tensor {
         let (c, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         var y = Tensor(zeros: [layer.channels, h * s, w * s])
         x.data.withUnsafeBufferPointer { xp in

@@ -32,37 +32,24 @@ struct LinearWeights {
         weight = []
         let shape = weightShape ?? [outFeatures, inFeatures]
         let packs = precision == .fast || GEMMF32.available
-        if let reader = loader.packedReader, packs {
-            try loader.checkTensor(key + ".weight", shape)
-            if precision == .fast {
-                let count = PackedBF16Weights.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)
-                packedBF16 = PackedBF16Weights(words: try reader.next(key, count: count, as: UInt32.self),
-                                               inFeatures: inFeatures, outFeatures: outFeatures)
-            } else {
-                let count = PackedF32Weights.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)
-                packedF32 = PackedF32Weights(panels: try reader.next(key, count: count, as: Float.self),
-                                             inFeatures: inFeatures, outFeatures: outFeatures)
-            }
-        } else {
-            var packed16: PackedBF16Weights?, packed32: PackedF32Weights?, plain: [Float] = []
-            try loader.withTensor(key + ".weight", shape) { w in
-                gamma.withOptionalPointer { g in
-                    if precision == .fast {
-                        packed16 = PackedBF16Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures,
-                                                     rowScale: g)
-                    } else if packs {
-                        packed32 = PackedF32Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures,
-                                                    rowScale: g)
-                    } else {
-                        plain = Array(w)
-                    }
+        if precision == .fast {
+            let count = PackedBF16Weights.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)
+            let words = try loader.derived(from: key + ".weight", shape, name: key, count: count) { w in
+                gamma.withOptionalPointer {
+                    PackedBF16Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $0).words
                 }
             }
-            if let packed16 { loader.packedRecorder?.record(key, packed16.words) }
-            if let packed32 { loader.packedRecorder?.record(key, packed32.panels) }
-            packedBF16 = packed16
-            packedF32 = packed32
-            weight = plain
+            packedBF16 = PackedBF16Weights(words: words, inFeatures: inFeatures, outFeatures: outFeatures)
+        } else if packs {
+            let count = PackedF32Weights.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)
+            let panels = try loader.derived(from: key + ".weight", shape, name: key, count: count) { w in
+                gamma.withOptionalPointer {
+                    PackedF32Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $0).panels
+                }
+            }
+            packedF32 = PackedF32Weights(panels: panels, inFeatures: inFeatures, outFeatures: outFeatures)
+        } else {
+            weight = try loader.tensor(key + ".weight", shape)
         }
         guard let gamma else { return }
         if packs {
@@ -221,9 +208,10 @@ struct LayerNormWeights {
 /// `nn.Conv2d` weights (groups = 1) with its stride and padding.
 struct ConvWeights {
     let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
-    let weight: [Float]
+    let weight: WeightMemory<Float>
     let bias: [Float]?
-    /// Winograd F(2x2,3x3) form of 3x3 stride-1 pad-1 weights, transformed once at load.
+    /// Winograd F(2x2,3x3) form of 3x3 stride-1 pad-1 weights, transformed once at load (or read
+    /// back from the weight cache with the weights themselves).
     let winograd: Winograd3x3?
     /// `weight` as bfloat16 for the im2col path in `Precision.fast` (empty otherwise).
     let weightBF16: [UInt16]
@@ -235,14 +223,24 @@ struct ConvWeights {
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
-        weight = try loader.tensor(key + ".weight", [outChannels, inChannels, kernel, kernel])
+        let shape = [outChannels, inChannels, kernel, kernel]
+        weight = try loader.memory(key + ".weight", shape)
         bias = hasBias ? try loader.tensor(key + ".bias", [outChannels]) : nil
         let winogradShape = kernel == 3 && stride == 1 && padding == 1
-        winograd = winogradShape ? Winograd3x3(weight: weight, bias: bias, inChannels: inChannels, outChannels: outChannels,
-                                                precision: precision) : nil
+        if winogradShape {
+            let transformed = try loader.derived(from: key + ".weight", shape, name: key + ".winograd",
+                                                 count: 16 * outChannels * inChannels) { w in
+                Winograd3x3.transform(w, inChannels: inChannels, outChannels: outChannels)
+            }
+            winograd = Winograd3x3(transformed: transformed,
+                                   transformedBF16: Winograd3x3.usesBF16(precision, inChannels: inChannels) ? transformed.bf16() : nil,
+                                   bias: bias, inChannels: inChannels, outChannels: outChannels)
+        } else {
+            winograd = nil
+        }
         let kk = inChannels * kernel * kernel
         weightBF16 = precision == .fast && !winogradShape && kernel > 1 && kk % 2 == 0 && Precision.fastAvailable
-            ? weight.bf16() : []
+            ? weight.bf16().withUnsafeBufferPointer { Array($0) } : []
     }
 
     func outputSize(height: Int, width: Int) -> (Int, Int) {

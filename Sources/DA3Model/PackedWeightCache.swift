@@ -2,9 +2,10 @@ import CKernels
 import DA3Kernels
 import Foundation
 
-/// A file of packed weights (the GEMM panels a model packs at load), written after one load and
-/// mapped by the next instead of packing again: the pages come from the page cache, cheaply and
-/// only once (as XNNPACK's weight cache does for LiteRT).
+/// A file of the weights a model prepares at load (the GEMM panels of its products, the head's
+/// convolution weights and their Winograd transforms), written after one load and mapped by the
+/// next instead of preparing them again: the pages come from the page cache, cheaply and only when
+/// read (as XNNPACK's weight cache does for LiteRT).
 ///
 /// Layout: the 8-byte magic `DA3PACK1`, a little-endian UInt64 header length, a JSON header
 /// (`key`, `checksum` and `regions`: name, offset, byte count, in the order the model asks for

@@ -1,3 +1,4 @@
+import DA3Kernels
 import Foundation
 import SafeTensors
 
@@ -120,6 +121,33 @@ final class WeightLoader {
         let full = CheckpointKeys.prefix + key
         used.insert(full)
         try source.check(full, shape: shape)
+    }
+
+    /// The tensor as read-only memory: mapped from the weight cache file when one is read, else
+    /// copied from the source (and recorded for the cache).
+    func memory(_ key: String, _ shape: [Int]) throws -> WeightMemory<Float> {
+        let count = shape.reduce(1, *)
+        return try derived(from: key, shape, name: key, count: count) { w in
+            WeightMemory(count: count) { $0.baseAddress!.update(from: w.baseAddress!, count: count) }
+        }
+    }
+
+    /// Weights computed at load from the tensor `key` (its packed panels, a transform), stored in
+    /// the weight cache as `name`: mapped from the cache file when one is read (the tensor is then
+    /// only checked, not read), else made by `make` from the tensor's values (and recorded).
+    func derived<Element: BitwiseCopyable>(
+        from key: String, _ shape: [Int], name: String, count: Int,
+        make: (UnsafeBufferPointer<Float>) -> WeightMemory<Element>
+    ) throws -> WeightMemory<Element> {
+        if let packedReader {
+            try checkTensor(key, shape)
+            return try packedReader.next(name, count: count, as: Element.self)
+        }
+        var made: WeightMemory<Element>?
+        try withTensor(key, shape) { made = make($0) }
+        precondition(made!.count == count, "derived weights '\(name)' have \(made!.count) elements, expected \(count)")
+        packedRecorder?.record(name, made!)
+        return made!
     }
 
     /// Fails on any tensor that is neither used nor in an explicitly ignored part of the model.
