@@ -8,9 +8,10 @@
 void da3_fix_mmap_threshold(size_t bytes) {
 #if defined(__GLIBC__)
     mallopt(M_MMAP_THRESHOLD, (int)bytes);
-    // As glibc's own adaptive rule does: keep up to twice that free at the heap top instead of
-    // returning it (and faulting it back in for the next buffer).
-    mallopt(M_TRIM_THRESHOLD, (int)(2 * bytes));
+    // Keep up to 16 times that free at the heap top instead of returning it: one image's
+    // activations (about 150 MB at 896 x 504 for DA3-Small) stay mapped for the next image
+    // instead of being faulted in again (glibc's adaptive rule would keep only twice the threshold).
+    mallopt(M_TRIM_THRESHOLD, (int)(16 * bytes));
 #else
     (void)bytes;
 #endif

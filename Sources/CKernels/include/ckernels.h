@@ -97,7 +97,7 @@ void da3_attention_bf16_block(const float *q, size_t ldq, const uint32_t *packed
                               float scale, uint32_t *scratch, float *out, uint16_t *out_bf16, size_t ldo);
 
 /// Fixes glibc's mmap threshold at `bytes` (blocks below it come from the heap) and its trim
-/// threshold at twice that (free memory kept at the heap top for reuse). No-op on other C libraries.
+/// threshold at 16 times that (free memory kept at the heap top for the next image). No-op on other C libraries.
 void da3_fix_mmap_threshold(size_t bytes);
 
 /// A 64-bit checksum of `bytes` bytes (not cryptographic: it detects damaged or truncated files).
