@@ -103,7 +103,7 @@ struct DualDPTHead {
         feature = Tensor(zeros: [0])
         let dimIn = normed.count / n
         let proj = projects[k], c = proj.outFeatures
-        var x = Tensor(zeros: [c, gh, gw])
+        var x = Tensor(uninitialized: [c, gh, gw])
         x.data.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!
             normed.withUnsafeMutableBufferPointer { nb in
@@ -144,7 +144,7 @@ struct DualDPTHead {
     /// conv(bilinear(x)) for a 3x3 pad-1 `conv`, without materializing bilinear(x).
     private static func upsampledConvolution(_ x: Tensor, height: Int, width: Int, conv: ConvWeights) -> Tensor {
         guard let winograd = conv.winograd else { return conv(x.resizedBilinear(height: height, width: width)) }
-        var y = Tensor(zeros: [conv.outChannels, height, width])
+        var y = Tensor(uninitialized: [conv.outChannels, height, width])
         y.data.withUnsafeMutableBufferPointer { yb in
             let yp = yb.baseAddress!
             UpsampledConvolution(conv: winograd).forward(x, height: height, width: width) { band in
@@ -160,7 +160,7 @@ struct DualDPTHead {
     private static func convTranspose(_ x: Tensor, _ layer: (weight: WeightMemory<Float>, bias: [Float], channels: Int),
                                       stride s: Int) -> Tensor {
         let (c, h, w) = (x.shape[0], x.shape[1], x.shape[2])
-        var y = Tensor(zeros: [layer.channels, h * s, w * s])
+        var y = Tensor(uninitialized: [layer.channels, h * s, w * s])
         x.data.withUnsafeBufferPointer { xp in
             layer.weight.withUnsafeBufferPointer { wp in
                 layer.bias.withUnsafeBufferPointer { bp in

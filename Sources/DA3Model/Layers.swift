@@ -254,7 +254,7 @@ struct ConvWeights {
         precondition(x.shape.count == 3 && x.shape[0] == inChannels)
         let (h, w) = (x.shape[1], x.shape[2])
         let (oh, ow) = outputSize(height: h, width: w)
-        var y = Tensor(zeros: [outChannels, oh, ow])
+        var y = Tensor(uninitialized: [outChannels, oh, ow])
         if let winograd, winograd.preferred(height: h, width: w) {
             x.data.withUnsafeBufferPointer { xp in
                 y.data.withUnsafeMutableBufferPointer { yp in
@@ -301,7 +301,7 @@ extension Optional where Wrapped == [Float] {
 extension Tensor {
     /// Element-wise ReLU copy.
     func relu() -> Tensor {
-        var out = Tensor(zeros: shape)
+        var out = Tensor(uninitialized: shape)
         data.withUnsafeBufferPointer { x in
             out.data.withUnsafeMutableBufferPointer { Elementwise.relu(x.baseAddress!, into: $0.baseAddress!, count: $0.count) }
         }
@@ -320,7 +320,7 @@ extension Tensor {
     func resizedBilinear(height outH: Int, width outW: Int) -> Tensor {
         let (c, h, w) = (shape[0], shape[1], shape[2])
         if h == outH && w == outW { return self }
-        var y = Tensor(zeros: [c, outH, outW])
+        var y = Tensor(uninitialized: [c, outH, outW])
         data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
                 Resize.bilinearAlignCorners(xp.baseAddress!, channels: c, height: h, width: w,

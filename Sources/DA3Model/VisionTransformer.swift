@@ -88,7 +88,7 @@ struct VisionTransformer {
     /// cat(a, b) along channels for rows `first`... of two (tokens, D) tensors.
     static func concatenateRows(_ a: Tensor, _ b: Tensor, from first: Int = 0) -> Tensor {
         let (t, d) = (a.shape[0], a.shape[1])
-        var out = Tensor(zeros: [t - first, 2 * d])
+        var out = Tensor(uninitialized: [t - first, 2 * d])
         out.data.withUnsafeMutableBufferPointer { o in
             a.data.withUnsafeBufferPointer { ap in
                 b.data.withUnsafeBufferPointer { bp in
