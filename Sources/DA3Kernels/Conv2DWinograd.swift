@@ -138,54 +138,51 @@ public struct Winograd3x3: Sendable {
         let relu: Int32 = reluInput ? 1 : 0
         let fast = transformedBF16 != nil
         let packedWords = fast ? da3_gemm_bf16_packed_words(ld, cin) : 0
-        transformed.withUnsafeBufferPointer { up in
-          (transformedBF16 ?? WeightMemory(count: 0) { _ in }).withUnsafeBufferPointer { u16p in
-            let us = UncheckedBox(up.baseAddress!), u16s = UncheckedBox(fast ? u16p.baseAddress : nil)
-            let biasBox = UncheckedBox(bias)
-            // Items are handed out one at a time, so a thread slowed by other processes takes fewer.
-            let queue = WorkQueue(count: items)
-            Parallel.forEachIndex(workers) { _ in
-                let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * vStride)
-                let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * mStride)
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: da3_wino23_scratch_count(min(chunk, tilesW)))
-                // Columns past a chunk's tiles are computed and discarded: keep them finite.
-                v.initialize(repeating: 0, count: 16 * vStride)
-                m.initialize(repeating: 0, count: 16 * mStride)
-                let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: packedWords)
-                defer { v.deallocate(); m.deallocate(); scratch.deallocate(); packed.deallocate() }
-                let run = { (bp: UnsafePointer<Float>?) in
-                    while let item = queue.next() {
-                        let start = item * chunk, end = min(tiles, start + chunk)
-                        // Row segments of the chunk, in order (each one's spill is overwritten by the next).
-                        var t = start
-                        while t < end {
-                            let row = t / tilesW, col = t % tilesW, count = min(end - t, tilesW - col)
-                            da3_wino23_input(xs.value, cin, height, width, row, col, count, relu, v + (t - start), ld,
-                                             vStride, scratch)
-                            t += count
-                        }
-                        let n = (end - start + 15) / 16 * 16
-                        for xi in 0..<16 {
-                            if fast, let u16 = u16s.value {
-                                da3_gemm_bf16_pack_kn(v + xi * vStride, cin, n, ld, packed)
-                                da3_gemm_bf16(u16 + xi * cout * cin, cin, packed, cout, n, cin, nil, 0, m + xi * mStride, ld)
-                            } else {
-                                GEMM.serial(m: cout, n: n, k: cin, a: us.value + xi * cout * cin, lda: cin,
-                                            b: v + xi * vStride, ldb: ld, c: m + xi * mStride, ldc: ld)
-                            }
-                        }
-                        t = start
-                        while t < end {
-                            let row = t / tilesW, col = t % tilesW, count = min(end - t, tilesW - col)
-                            da3_wino23_output(m + (t - start), ld, mStride, cout, count, bp, rs.value, ys.value, height,
-                                              width, row, col)
-                            t += count
+        // The weights live as long as `self`, which the caller holds for the whole call.
+        let us = UncheckedBox(transformed.base), u16s = UncheckedBox(transformedBF16?.base)
+        let biasBox = UncheckedBox(bias)
+        // Items are handed out one at a time, so a thread slowed by other processes takes fewer.
+        let queue = WorkQueue(count: items)
+        Parallel.forEachIndex(workers) { _ in
+            let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * vStride)
+            let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * mStride)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: da3_wino23_scratch_count(min(chunk, tilesW)))
+            // Columns past a chunk's tiles are computed and discarded: keep them finite.
+            v.initialize(repeating: 0, count: 16 * vStride)
+            m.initialize(repeating: 0, count: 16 * mStride)
+            let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: packedWords)
+            defer { v.deallocate(); m.deallocate(); scratch.deallocate(); packed.deallocate() }
+            let run = { (bp: UnsafePointer<Float>?) in
+                while let item = queue.next() {
+                    let start = item * chunk, end = min(tiles, start + chunk)
+                    // Row segments of the chunk, in order (each one's spill is overwritten by the next).
+                    var t = start
+                    while t < end {
+                        let row = t / tilesW, col = t % tilesW, count = min(end - t, tilesW - col)
+                        da3_wino23_input(xs.value, cin, height, width, row, col, count, relu, v + (t - start), ld,
+                                         vStride, scratch)
+                        t += count
+                    }
+                    let n = (end - start + 15) / 16 * 16
+                    for xi in 0..<16 {
+                        if fast, let u16 = u16s.value {
+                            da3_gemm_bf16_pack_kn(v + xi * vStride, cin, n, ld, packed)
+                            da3_gemm_bf16(u16 + xi * cout * cin, cin, packed, cout, n, cin, nil, 0, m + xi * mStride, ld)
+                        } else {
+                            GEMM.serial(m: cout, n: n, k: cin, a: us.value + xi * cout * cin, lda: cin,
+                                        b: v + xi * vStride, ldb: ld, c: m + xi * mStride, ldc: ld)
                         }
                     }
+                    t = start
+                    while t < end {
+                        let row = t / tilesW, col = t % tilesW, count = min(end - t, tilesW - col)
+                        da3_wino23_output(m + (t - start), ld, mStride, cout, count, bp, rs.value, ys.value, height,
+                                          width, row, col)
+                        t += count
+                    }
                 }
-                if let b = biasBox.value { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
             }
-          }
+            if let b = biasBox.value { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
         }
     }
 }

@@ -1,7 +1,8 @@
-/// Read-only elements of packed weights: either filled at load into memory of their own, or a
-/// region of a mapped weight cache file (see `DA3Model.PackedWeightCache`), kept alive by `owner`.
+/// Read-only weight elements prepared at load (packed panels, transforms, copies): either in memory
+/// of their own, or a region of a mapped weight cache file (see `DA3Model.PackedWeightCache`), kept
+/// alive by `owner`.
 public struct WeightMemory<Element: BitwiseCopyable>: @unchecked Sendable {
-    /// The first element (64-byte aligned).
+    /// The first element (64-byte aligned in memory of its own, page-aligned in a cache file).
     public let base: UnsafePointer<Element>
     /// Number of elements.
     public let count: Int

@@ -28,13 +28,12 @@ enum PackedWeightCache {
         var bytes: Int
     }
 
-
     /// Bytes of each checksummed sample, and the distance between samples.
     static let sampleBytes = 4096, sampleStride = 64 * 4096
 
     /// Checksum of samples of the regions: the first and last 4 KB of each and every 64th 4 KB
     /// in between. It catches truncated, overwritten or mixed-up files while reading 1.6% of the
-    /// bytes (verifying all of DA3-Small's 85 MB would add about 12 ms to every load).
+    /// bytes (verifying all of DA3-Small's 104 MB would add about 12 ms to every load).
     static func checksum(_ parts: [UnsafeRawBufferPointer]) -> UInt64 {
         var seed = UInt64(parts.count)
         for part in parts where part.count > 0 {

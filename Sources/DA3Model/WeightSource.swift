@@ -88,8 +88,9 @@ public final class SafeTensorsWeightSource: WeightSource {
 }
 
 /// Reads weights by model-relative key, records what was used and enforces strictness at the end.
-/// Packed weights come from `packedReader` when set (a weight cache file) instead of being packed
-/// from the checkpoint, and are handed to `packedRecorder` when set (to write such a file).
+/// Weights prepared at load (`memory`, `derived`: packed panels, transforms, copies) come from
+/// `packedReader` when set (a weight cache file) instead of the checkpoint, and are handed to
+/// `packedRecorder` when set (to write such a file).
 final class WeightLoader {
     let source: WeightSource
     private(set) var used: Set<String> = []
