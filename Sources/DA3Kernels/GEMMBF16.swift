@@ -1,33 +1,25 @@
 import CKernels
 
-/// `nn.Linear` weights (out x in) rounded to bfloat16 and packed once for `GEMMBF16`.
-public struct PackedBF16Weights: Sendable {
-    public let inFeatures: Int, outFeatures: Int
-    /// The packed bfloat16 pairs.
-    public let words: WeightMemory<UInt32>
+/// `nn.Linear` weights (out x in) rounded to bfloat16 and packed once for `GEMMBF16`, as pairs
+/// in 32-bit words.
+public typealias PackedBF16Weights = PackedWeights<UInt32>
 
-    /// Number of words the panels of an outFeatures x inFeatures matrix take.
+extension UInt32: PackedElement {
+    /// Words the bfloat16 panels of an outFeatures x inFeatures matrix take.
     public static func packedCount(inFeatures: Int, outFeatures: Int) -> Int {
         da3_gemm_bf16_packed_words(outFeatures, inFeatures)
     }
+}
 
-    /// Words packed earlier (e.g. read back from a weight cache); `words.count` must be `packedCount`.
-    public init(words: WeightMemory<UInt32>, inFeatures: Int, outFeatures: Int) {
-        precondition(words.count == Self.packedCount(inFeatures: inFeatures, outFeatures: outFeatures))
-        self.inFeatures = inFeatures
-        self.outFeatures = outFeatures
-        self.words = words
-    }
-
+extension PackedWeights where Element == UInt32 {
     /// Packs W (outFeatures x inFeatures, row-major; inFeatures even), row o multiplied by
     /// `rowScale[o]` (before rounding) when given. Needs AVX512-BF16.
     public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, rowScale: UnsafePointer<Float>? = nil) {
         precondition(inFeatures % 2 == 0, "bfloat16 products need an even input width")
-        self.inFeatures = inFeatures
-        self.outFeatures = outFeatures
-        words = WeightMemory(count: Self.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)) { buffer in
+        let words = WeightMemory<UInt32>(count: Self.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)) { buffer in
             da3_gemm_bf16_pack(weight, outFeatures, inFeatures, inFeatures, rowScale, buffer.baseAddress!)
         }
+        self.init(storage: words, inFeatures: inFeatures, outFeatures: outFeatures)
     }
 }
 
@@ -53,7 +45,7 @@ public enum GEMMBF16 {
         let part = partRows(rows, cost: n * k)
         let staged = input == nil ? nil : UnsafeMutablePointer<UInt16>.allocate(capacity: Parallel.threadCount * part * k)
         defer { staged?.deallocate() }
-        weights.words.withUnsafeBufferPointer { wp in
+        weights.storage.withUnsafeBufferPointer { wp in
             let io = UncheckedBox((x, wp.baseAddress!, bias, y, staged, input, output))
             forEachRowPart(rows, cost: n * k) { worker, start, count in
                 let (x, w, b, y, staged, input, output) = io.value
@@ -84,8 +76,8 @@ public enum GEMMBF16 {
         let staged = UnsafeMutablePointer<UInt16>.allocate(capacity: Parallel.threadCount * perWorker)
         let blocks = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.threadCount * part * hidden)
         defer { staged.deallocate(); blocks.deallocate() }
-        first.words.withUnsafeBufferPointer { w1 in
-            second.words.withUnsafeBufferPointer { w2 in
+        first.storage.withUnsafeBufferPointer { w1 in
+            second.storage.withUnsafeBufferPointer { w2 in
                 let io = UncheckedBox((w1.baseAddress!, firstBias, w2.baseAddress!, secondBias, y, staged, blocks, input))
                 forEachRowPart(rows, cost: 2 * hidden * k) { worker, start, count in
                     let (w1, b1, w2, b2, y, staged, blocks, input) = io.value
@@ -110,7 +102,7 @@ public enum GEMMBF16 {
         // One FP32 block per worker, reused for all its parts.
         let blocks = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.threadCount * blockRows * n)
         defer { blocks.deallocate() }
-        weights.words.withUnsafeBufferPointer { wp in
+        weights.storage.withUnsafeBufferPointer { wp in
             let io = UncheckedBox((x, wp.baseAddress!, bias, y, blocks))
             forEachRowPart(rows, cost: n * k) { worker, start, count in
                 let (x, w, b, y, blocks) = io.value

@@ -1,29 +1,19 @@
 import CKernels
 
 /// `nn.Linear` weights (out x in) packed once into the panels `GEMMF32` reads.
-public struct PackedF32Weights: Sendable {
-    public let inFeatures: Int, outFeatures: Int
-    /// The packed panels.
-    public let panels: WeightMemory<Float>
+public typealias PackedF32Weights = PackedWeights<Float>
 
-    /// Number of floats the panels of an outFeatures x inFeatures matrix take.
+extension Float: PackedElement {
+    /// Floats the 32-column panels of an outFeatures x inFeatures matrix take.
     public static func packedCount(inFeatures: Int, outFeatures: Int) -> Int {
         da3_gemm_f32_packed_count(outFeatures, inFeatures)
     }
+}
 
-    /// Panels packed earlier (e.g. read back from a weight cache); `panels.count` must be `packedCount`.
-    public init(panels: WeightMemory<Float>, inFeatures: Int, outFeatures: Int) {
-        precondition(panels.count == Self.packedCount(inFeatures: inFeatures, outFeatures: outFeatures))
-        self.inFeatures = inFeatures
-        self.outFeatures = outFeatures
-        self.panels = panels
-    }
-
+extension PackedWeights where Element == Float {
     /// Packs W (outFeatures x inFeatures, row-major), row o multiplied by `rowScale[o]` when given.
     public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, rowScale: UnsafePointer<Float>? = nil) {
-        self.inFeatures = inFeatures
-        self.outFeatures = outFeatures
-        panels = WeightMemory(count: Self.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)) { buffer in
+        let panels = WeightMemory<Float>(count: Self.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)) { buffer in
             // Whole 32-column panels per thread.
             let io = UncheckedBox((weight, buffer.baseAddress!, rowScale))
             Parallel.forEachChunk((outFeatures + 31) / 32, costPerItem: 32 * inFeatures) { range in
@@ -33,6 +23,7 @@ public struct PackedF32Weights: Sendable {
                                   packed + first * inFeatures)
             }
         }
+        self.init(storage: panels, inFeatures: inFeatures, outFeatures: outFeatures)
     }
 }
 
@@ -61,8 +52,8 @@ public enum GEMMF32 {
         let workers = Parallel.threadCount
         let staged = UnsafeMutablePointer<Float>.allocate(capacity: workers * partRows * (k + hidden))
         defer { staged.deallocate() }
-        first.panels.withUnsafeBufferPointer { w1 in
-            second.panels.withUnsafeBufferPointer { w2 in
+        first.storage.withUnsafeBufferPointer { w1 in
+            second.storage.withUnsafeBufferPointer { w2 in
                 let io = UncheckedBox((w1.baseAddress!, firstBias, w2.baseAddress!, secondBias, y, staged, input))
                 Parallel.forEachItem(parts, maxWorkers: workers) { worker, part in
                     let (w1, b1, w2, b2, y, staged, input) = io.value
@@ -96,7 +87,7 @@ public enum GEMMF32 {
         let workers = rows * n * k >= 2_000_000 ? Parallel.threadCount : 1
         let staged = input == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: workers * partRows * k)
         defer { staged?.deallocate() }
-        weights.panels.withUnsafeBufferPointer { wp in
+        weights.storage.withUnsafeBufferPointer { wp in
             let io = UncheckedBox((x, wp.baseAddress!, bias, y, staged, input, output))
             Parallel.forEachItem(parts, maxWorkers: workers) { worker, part in
                 let (x, w, b, y, staged, input, output) = io.value

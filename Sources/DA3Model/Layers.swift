@@ -32,22 +32,18 @@ struct LinearWeights {
         weight = []
         let shape = weightShape ?? [outFeatures, inFeatures]
         let packs = precision == .fast || GEMMF32.available
+        // Packed by `make` from the checkpoint, or read back from the loader's weight cache.
+        func pack<E>(_ make: (UnsafePointer<Float>, UnsafePointer<Float>?) -> PackedWeights<E>) throws -> PackedWeights<E> {
+            let count = PackedWeights<E>.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)
+            let storage = try loader.derived(from: key + ".weight", shape, name: key, count: count) { w in
+                gamma.withOptionalPointer { make(w.baseAddress!, $0).storage }
+            }
+            return PackedWeights(storage: storage, inFeatures: inFeatures, outFeatures: outFeatures)
+        }
         if precision == .fast {
-            let count = PackedBF16Weights.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)
-            let words = try loader.derived(from: key + ".weight", shape, name: key, count: count) { w in
-                gamma.withOptionalPointer {
-                    PackedBF16Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $0).words
-                }
-            }
-            packedBF16 = PackedBF16Weights(words: words, inFeatures: inFeatures, outFeatures: outFeatures)
+            packedBF16 = try pack { PackedBF16Weights(weight: $0, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $1) }
         } else if packs {
-            let count = PackedF32Weights.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)
-            let panels = try loader.derived(from: key + ".weight", shape, name: key, count: count) { w in
-                gamma.withOptionalPointer {
-                    PackedF32Weights(weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $0).panels
-                }
-            }
-            packedF32 = PackedF32Weights(panels: panels, inFeatures: inFeatures, outFeatures: outFeatures)
+            packedF32 = try pack { PackedF32Weights(weight: $0, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $1) }
         } else {
             weight = try loader.tensor(key + ".weight", shape)
         }

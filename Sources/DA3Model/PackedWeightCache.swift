@@ -107,13 +107,12 @@ public final class PackedWeightRecorder: @unchecked Sendable {
 
     /// Writes the recorded regions to `url` under `key`, through a temporary file renamed at the end.
     public func write(to url: URL, key: String) throws {
-        var offset = 0
-        var layout: [PackedWeightCache.Region] = []
         // The header's size depends on the offsets, so lay out after a generous estimate of it.
         let estimate = try JSONEncoder().encode(PackedWeightCache.Header(
             key: key, checksum: String(UInt64.max, radix: 16),
             regions: regions.map { .init(name: $0.name, offset: 1 << 60, bytes: $0.bytes.count) })).count
-        offset = Self.aligned(PackedWeightCache.magic.count + 8 + estimate + 64)
+        var offset = Self.aligned(PackedWeightCache.magic.count + 8 + estimate + 64)
+        var layout: [PackedWeightCache.Region] = []
         for region in regions {
             layout.append(.init(name: region.name, offset: offset, bytes: region.bytes.count))
             offset = Self.aligned(offset + region.bytes.count)
