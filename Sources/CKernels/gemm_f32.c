@@ -70,15 +70,21 @@ void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, const flo
 #ifdef DA3_X86
 #include <immintrin.h>
 
-// R rows x one 32-column panel: C = acc + bias, or C += acc + bias.
-#define GEMM32_KERNEL(R)                                                                          \
-    DA3_TARGET_AVX512 static void gemm32_rows_##R(const float *a, size_t lda, const float *panel,  \
-                                                  size_t k, const float *bias, int accumulate,    \
-                                                  float *c, size_t ldc, size_t cols) {            \
+// R rows x one 32-column panel whose k rows are `ldp` floats apart (PANEL for packed panels, the
+// row stride for B read in place): C = acc + bias, or C += acc + bias. The _tail instances mask
+// the panel loads to `cols` columns, so a last partial panel of B read in place is never read past
+// its end; full panels use plain loads (masked ones cost ~3% here).
+#define GEMM32_KERNEL(R, NAME, LOAD)                                                              \
+    DA3_TARGET_AVX512 static void NAME(const float *a, size_t lda, const float *panel, size_t ldp,  \
+                                       size_t k, const float *bias, int accumulate, float *c,     \
+                                       size_t ldc, size_t cols) {                                 \
+        __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);                      \
+        __mmask16 m1 = cols >= 32 ? 0xFFFF : (cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0); \
+        (void)m0; (void)m1;                                                                       \
         __m512 acc0[R], acc1[R];                                                                  \
         for (int r = 0; r < R; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); } \
         for (size_t i = 0; i < k; i++) {                                                          \
-            __m512 b0 = _mm512_loadu_ps(panel + i * PANEL), b1 = _mm512_loadu_ps(panel + i * PANEL + 16); \
+            __m512 b0 = LOAD(m0, panel + i * ldp), b1 = LOAD(m1, panel + i * ldp + 16);            \
             for (int r = 0; r < R; r++) {                                                         \
                 __m512 av = _mm512_set1_ps(a[r * lda + i]);                                       \
                 acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);                                       \
@@ -87,19 +93,30 @@ void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, const flo
         }                                                                                         \
         da3_store_panel_rows(acc0, acc1, R, bias, accumulate, c, ldc, cols);                     \
     }
-GEMM32_KERNEL(8)
-GEMM32_KERNEL(1)
+#define LOAD_FULL(mask, p) _mm512_loadu_ps(p)
+#define LOAD_MASKED(mask, p) _mm512_maskz_loadu_ps(mask, p)
+GEMM32_KERNEL(8, gemm32_rows_8, LOAD_FULL)
+GEMM32_KERNEL(1, gemm32_rows_1, LOAD_FULL)
+GEMM32_KERNEL(8, gemm32_rows_8_tail, LOAD_MASKED)
+GEMM32_KERNEL(1, gemm32_rows_1_tail, LOAD_MASKED)
 
-DA3_TARGET_AVX512 static void gemm_f32_avx512(const float *a, size_t lda, const float *packed, size_t m, size_t n,
-                                              size_t k, const float *bias, int accumulate, float *c, size_t ldc) {
+typedef void (*gemm32_rows_fn)(const float *, size_t, const float *, size_t, size_t, const float *, int, float *,
+                               size_t, size_t);
+
+// Panel p of B starts at b + p * panel_step and its k rows are ldp apart.
+DA3_TARGET_AVX512 static void gemm_f32_avx512(const float *a, size_t lda, const float *b, size_t panel_step, size_t ldp,
+                                              size_t m, size_t n, size_t k, const float *bias, int accumulate,
+                                              float *c, size_t ldc) {
     size_t panels = (n + PANEL - 1) / PANEL;
     for (size_t p = 0; p < panels; p++) {
-        const float *panel = packed + p * PANEL * k;
+        const float *panel = b + p * panel_step;
         size_t col = p * PANEL, cols = n - col < PANEL ? n - col : PANEL;
         const float *pb = bias ? bias + col : NULL;
+        gemm32_rows_fn rows8 = cols == PANEL ? gemm32_rows_8 : gemm32_rows_8_tail;
+        gemm32_rows_fn rows1 = cols == PANEL ? gemm32_rows_1 : gemm32_rows_1_tail;
         size_t r = 0;
-        for (; r + ROWS <= m; r += ROWS) gemm32_rows_8(a + r * lda, lda, panel, k, pb, accumulate, c + r * ldc + col, ldc, cols);
-        for (; r < m; r++) gemm32_rows_1(a + r * lda, lda, panel, k, pb, accumulate, c + r * ldc + col, ldc, cols);
+        for (; r + ROWS <= m; r += ROWS) rows8(a + r * lda, lda, panel, ldp, k, pb, accumulate, c + r * ldc + col, ldc, cols);
+        for (; r < m; r++) rows1(a + r * lda, lda, panel, ldp, k, pb, accumulate, c + r * ldc + col, ldc, cols);
     }
 }
 #endif
@@ -115,8 +132,18 @@ int da3_gemm_f32_available(void) {
 void da3_gemm_f32(const float *a, size_t lda, const float *packed, size_t m, size_t n, size_t k, const float *bias,
                   int accumulate, float *c, size_t ldc) {
 #ifdef DA3_X86
-    gemm_f32_avx512(a, lda, packed, m, n, k, bias, accumulate, c, ldc);
+    gemm_f32_avx512(a, lda, packed, PANEL * k, PANEL, m, n, k, bias, accumulate, c, ldc);
 #else
     (void)a; (void)lda; (void)packed; (void)m; (void)n; (void)k; (void)bias; (void)accumulate; (void)c; (void)ldc;
+#endif
+}
+
+// B's rows are read in place: a 32-column strip of k rows is the panel, ldb floats apart.
+void da3_gemm_f32_kn(const float *a, size_t lda, const float *b, size_t ldb, size_t m, size_t n, size_t k, int accumulate,
+                     float *c, size_t ldc) {
+#ifdef DA3_X86
+    gemm_f32_avx512(a, lda, b, PANEL, ldb, m, n, k, NULL, accumulate, c, ldc);
+#else
+    (void)a; (void)lda; (void)b; (void)ldb; (void)m; (void)n; (void)k; (void)accumulate; (void)c; (void)ldc;
 #endif
 }

@@ -137,6 +137,9 @@ public struct Winograd3x3: Sendable {
         let xs = UncheckedBox(x), ys = UncheckedBox(y), rs = UncheckedBox(residual)
         let relu: Int32 = reluInput ? 1 : 0
         let fast = transformedBF16 != nil
+        // The FP32 channel mixes on the engine's AVX-512 kernel, reading the tiles in place (BLAS
+        // builds may pick narrower kernels than the CPU has, e.g. OpenBLAS 0.3.21 on Zen 5).
+        let native = GEMMF32.available
         let packedWords = fast ? da3_gemm_bf16_packed_words(ld, cin) : 0
         // The weights live as long as `self`, which the caller holds for the whole call.
         let us = UncheckedBox(transformed.base), u16s = UncheckedBox(transformedBF16?.base)
@@ -168,6 +171,9 @@ public struct Winograd3x3: Sendable {
                         if fast, let u16 = u16s.value {
                             da3_gemm_bf16_pack_kn(v + xi * vStride, cin, n, ld, packed)
                             da3_gemm_bf16(u16 + xi * cout * cin, cin, packed, cout, n, cin, nil, 0, m + xi * mStride, ld)
+                        } else if native {
+                            da3_gemm_f32_kn(us.value + xi * cout * cin, cin, v + xi * vStride, ld, cout, n, cin, 0,
+                                            m + xi * mStride, ld)
                         } else {
                             GEMM.serial(m: cout, n: n, k: cin, a: us.value + xi * cout * cin, lda: cin,
                                         b: v + xi * vStride, ldb: ld, c: m + xi * mStride, ldc: ld)

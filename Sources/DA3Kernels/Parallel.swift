@@ -1,8 +1,8 @@
-import Dispatch
+import CKernels
 import Foundation
 
 /// Splits index ranges over the machine's cores. Regions are coarse (one chunk per worker)
-/// because waking a thread costs tens of microseconds.
+/// (one chunk per worker) or dynamic (items taken one at a time).
 public enum Parallel {
     /// Number of worker threads used by `forEachChunk` (defaults to the active processor count,
     /// overridden by `DA3_NUM_THREADS`).
@@ -11,12 +11,21 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
+    /// The engine's persistent workers (`CKernels/thread_pool.c`), started on first use.
+    private static let pool: Void = da3_pool_start(threadCount)
+
     /// Calls `body(i)` for i in 0..<count on the engine's threads (one region, no size threshold).
+    /// Indices are taken by whichever thread is free; a region started inside a body runs serially.
     public static func forEachIndex(_ count: Int, _ body: (Int) -> Void) {
-        if count == 1 { body(0); return }
+        if count <= 1 { if count == 1 { body(0) }; return }
+        _ = pool
         withoutActuallyEscaping(body) { body in
-            let box = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+            var closure = body
+            withUnsafeMutablePointer(to: &closure) { context in
+                da3_pool_run(count, { context, index in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+                }, context)
+            }
         }
     }
 
@@ -31,11 +40,10 @@ public enum Parallel {
         }
         let chunk = (count + workers - 1) / workers
         withoutActuallyEscaping(body) { body in
-            let box = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            forEachIndex(workers) { w in
                 let start = w * chunk
                 let end = min(count, start + chunk)
-                if start < end { box.value(start..<end) }
+                if start < end { body(start..<end) }
             }
         }
     }

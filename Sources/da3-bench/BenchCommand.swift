@@ -1,6 +1,7 @@
 import ArgumentParser
 import DA3Kernels
 import DA3TestSupport
+import DA3Model
 import DepthAnything3
 import Foundation
 
@@ -40,6 +41,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only time the individual kernels (convolutions, attention, linear layers) on DA3-Small shapes.")
     var kernels = false
 
+    @Flag(help: "Also print the median time up to each observer mark (every block and head stage).")
+    var marks = false
+
     func run() throws {
         setenv("DA3_NUM_THREADS", String(threads), 1)
         AllocatorTuning.configureForEngine()  // as the da3 tool runs
@@ -78,6 +82,7 @@ struct BenchCommand: ParsableCommand {
             print("")
             print("== \(config.name) \(h) x \(w) (H x W), \(precisionMode) precision, \(runs) runs after warm-up ==")
             result.printStages()
+            if marks { result.printMarks() }
             let gflops = Double(flops.total) / result.forwardMedian / 1e9
             print(String(format: "forward median %.3f s (min %.3f s); %.1f GFLOP -> %.1f GFLOP/s",
                          result.forwardMedian, result.forwardMin, Double(flops.total) / 1e9, gflops))

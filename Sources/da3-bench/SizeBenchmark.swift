@@ -16,10 +16,18 @@ struct SizeBenchmark {
         /// Stage name → median seconds, in pipeline order.
         var stageMedians: [String: Double]
         var stageOrder: [String]
+        /// Observer mark → median seconds since the previous mark, in the order the network reaches them.
+        var markMedians: [(mark: String, seconds: Double)]
 
         func printStages() {
             for name in stageOrder {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", 1000 * (stageMedians[name] ?? 0)))
+            }
+        }
+
+        func printMarks() {
+            for (mark, seconds) in markMedians {
+                print("    " + mark.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", 1000 * seconds))
             }
         }
     }
@@ -39,13 +47,16 @@ struct SizeBenchmark {
         let input = SyntheticImage.normalized(width: width, height: height)
         let processRes = max(height, width)
         var forward: [Double] = [], stages: [String: [Double]] = [:], depth: [Float] = []
+        var markOrder: [String] = [], marks: [String: [Double]] = [:]
         for iteration in 0...runs {
-            var times: [String: Double] = [:]
+            var times: [String: Double] = [:], markTimes: [(String, Double)] = []
             var clock = Stopwatch()
             if let prepared = try? Preprocessor(processRes: processRes).prepare(source) { _ = prepared.tensor.count }
             times["preprocess"] = clock.lap()
             let out = network.forward(input, height: height, width: width, observer: { mark, _ in
-                times[Self.stage(of: mark), default: 0] += clock.lap()
+                let seconds = clock.lap()
+                times[Self.stage(of: mark), default: 0] += seconds
+                markTimes.append((mark, seconds))
             }, captureFullResolution: false)
             let forwardTime = ["backbone", "head", "camera"].reduce(0) { $0 + (times[$1] ?? 0) }
             _ = clock.lap()
@@ -55,10 +66,15 @@ struct SizeBenchmark {
             guard iteration > 0 else { continue }  // warm-up
             forward.append(forwardTime)
             for (k, v) in times { stages[k, default: []].append(v) }
+            for (mark, seconds) in markTimes {
+                if marks[mark] == nil { markOrder.append(mark) }
+                marks[mark, default: []].append(seconds)
+            }
         }
         let order = ["preprocess", "backbone", "head", "camera", "postprocess"]
         return Result(forwardMedian: median(forward), forwardMin: forward.min() ?? 0, forwardRuns: forward, depth: depth,
-                      stageMedians: stages.mapValues(median), stageOrder: order)
+                      stageMedians: stages.mapValues(median), stageOrder: order,
+                      markMedians: markOrder.map { ($0, median(marks[$0] ?? [])) })
     }
 }
 

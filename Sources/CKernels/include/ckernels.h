@@ -42,6 +42,18 @@ int da3_bf16_available(void);
 /// subnormal inputs as zero).
 void da3_f32_to_bf16(const float *x, uint16_t *y, size_t n);
 
+/// A parallel region's body: called once per index.
+typedef void (*da3_pool_fn)(void *ctx, size_t index);
+
+/// Starts the engine's thread pool with `threads` threads in all (the caller of a region is one of
+/// them); only the first call has an effect.
+void da3_pool_start(size_t threads);
+
+/// Calls fn(ctx, i) for every i in 0..<count, on the pool's workers and the calling thread, and
+/// returns when all calls have finished. Serial on the caller when nested, when another thread's
+/// region is running, or before da3_pool_start.
+void da3_pool_run(size_t count, da3_pool_fn fn, void *ctx);
+
 /// Whether da3_gemm_f32 can run here (AVX-512).
 int da3_gemm_f32_available(void);
 
@@ -57,6 +69,13 @@ void da3_gemm_f32_pack(const float *w, size_t n, size_t k, size_t ldw, const flo
 /// in the order given (callers block rows for cache). Requires da3_gemm_f32_available().
 void da3_gemm_f32(const float *a, size_t lda, const float *packed, size_t m, size_t n, size_t k, const float *bias,
                   int accumulate, float *c, size_t ldc);
+
+/// C (m x n, row stride ldc) = A B, or C += A B with `accumulate`, on da3_gemm_f32's micro-kernel
+/// with B (k rows of n floats, `ldb` apart) read in place instead of packed: for products whose
+/// B is made fresh each time (Winograd's transformed tiles, im2col columns) and has few rows.
+/// Requires da3_gemm_f32_available().
+void da3_gemm_f32_kn(const float *a, size_t lda, const float *b, size_t ldb, size_t m, size_t n, size_t k, int accumulate,
+                     float *c, size_t ldc);
 
 /// 32-bit words of B (n x k) packed by da3_gemm_bf16_pack (k even).
 size_t da3_gemm_bf16_packed_words(size_t n, size_t k);
