@@ -33,7 +33,7 @@ public enum GEMMF32 {
     /// Whether the micro-kernel runs here (AVX-512); otherwise callers use `Linear` (BLAS).
     public static let available: Bool = da3_gemm_f32_available() != 0
 
-    /// Rows per part: the part's rows stay in L2 while each weight panel passes over them once.
+    /// Rows per part (about): the part's rows stay in L2 while each weight panel passes over them once.
     static let partRows = 64
 
     /// The transformer MLP as one pass over row parts: y += gelu(a W1^T + b1) W2^T + b2, where `input`
@@ -48,17 +48,17 @@ public enum GEMMF32 {
     ) {
         precondition(first.outFeatures == second.inFeatures, "GEMMF32.mlp: hidden widths differ")
         let (k, hidden, n) = (first.inFeatures, first.outFeatures, second.outFeatures)
-        let parts = (rows + partRows - 1) / partRows
         let workers = Parallel.threadCount
-        let staged = UnsafeMutablePointer<Float>.allocate(capacity: workers * partRows * (k + hidden))
+        let parts = RowParts(rows: rows, target: partRows, workers: workers), maxRows = parts.maxRows
+        let staged = UnsafeMutablePointer<Float>.allocate(capacity: workers * maxRows * (k + hidden))
         defer { staged.deallocate() }
         first.storage.withUnsafeBufferPointer { w1 in
             second.storage.withUnsafeBufferPointer { w2 in
                 let io = UncheckedBox((w1.baseAddress!, firstBias, w2.baseAddress!, secondBias, y, staged, input))
-                Parallel.forEachItem(parts, maxWorkers: workers) { worker, part in
+                Parallel.forEachItem(parts.count, maxWorkers: workers) { worker, part in
                     let (w1, b1, w2, b2, y, staged, input) = io.value
-                    let start = part * partRows, count = min(rows, start + partRows) - start
-                    let a = staged + worker * partRows * (k + hidden), h = a + partRows * k
+                    let (start, count) = parts.range(part)
+                    let a = staged + worker * maxRows * (k + hidden), h = a + maxRows * k
                     input(start, count, a)
                     da3_gemm_f32(a, k, w1, count, hidden, k, b1, 0, h, hidden)
                     da3_gelu(h, count * hidden)
@@ -83,18 +83,18 @@ public enum GEMMF32 {
         into y: UnsafeMutablePointer<Float>
     ) {
         let (k, n) = (weights.inFeatures, weights.outFeatures)
-        let parts = (rows + partRows - 1) / partRows
         let workers = rows * n * k >= 2_000_000 ? Parallel.threadCount : 1
-        let staged = input == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: workers * partRows * k)
+        let parts = RowParts(rows: rows, target: partRows, workers: workers), maxRows = parts.maxRows
+        let staged = input == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: workers * maxRows * k)
         defer { staged?.deallocate() }
         weights.storage.withUnsafeBufferPointer { wp in
             let io = UncheckedBox((x, wp.baseAddress!, bias, y, staged, input, output))
-            Parallel.forEachItem(parts, maxWorkers: workers) { worker, part in
+            Parallel.forEachItem(parts.count, maxWorkers: workers) { worker, part in
                 let (x, w, b, y, staged, input, output) = io.value
-                let start = part * partRows, count = min(rows, start + partRows) - start
+                let (start, count) = parts.range(part)
                 var a = x + start * k
                 if let staged, let input {
-                    let buffer = staged + worker * partRows * k
+                    let buffer = staged + worker * maxRows * k
                     input(start, count, buffer)
                     a = UnsafePointer(buffer)
                 }
