@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import DA3Kernels
 
@@ -158,6 +159,58 @@ final class GEMMLinearTests: XCTestCase {
             XCTAssertEqual(hooked, plainHidden, "input hook, \(rows) rows")
             XCTAssertEqual(seen, [Int](repeating: 1, count: rows), "output hook, \(rows) rows")
             XCTAssertEqual(fused, plain, "fused MLP, \(rows) rows")
+        }
+    }
+}
+
+final class GEMMInPlaceTests: XCTestCase {
+    /// C = A B with B read in place (no packing), on shapes with partial 32-column panels, a single
+    /// column, rows that are not multiples of 8, row strides wider than the product and accumulation
+    /// into C; columns past n (in B's and C's padding) are neither read into C nor written.
+    func testInPlaceProductMatchesReference() throws {
+        try XCTSkipUnless(GEMMF32.available, "no AVX-512 here; the engine uses BLAS")
+        var rng = SeededRNG(seed: 61)
+        for (m, n, k) in [(1, 1, 1), (8, 32, 16), (9, 17, 5), (64, 100, 64), (33, 47, 3456), (384, 180, 40)] {
+            let ldb = n + 5, ldc = n + 3
+            let a = rng.floats(m * k), b = rng.floats(k * ldb), start = rng.floats(m * ldc)
+            for accumulate in [false, true] {
+                var c = start
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer {
+                            da3_gemm_f32_kn(ap.baseAddress!, k, bp.baseAddress!, ldb, m, n, k, accumulate ? 1 : 0,
+                                            $0.baseAddress!, ldc)
+                        }
+                    }
+                }
+                var got: [Float] = [], ref: [Double] = []
+                for i in 0..<m {
+                    for j in 0..<ldc {
+                        if j >= n {
+                            XCTAssertEqual(c[i * ldc + j], start[i * ldc + j], "padding column \(j) written")
+                            continue
+                        }
+                        let dot = (0..<k).reduce(0.0) { $0 + Double(a[i * k + $1]) * Double(b[$1 * ldb + j]) }
+                        got.append(c[i * ldc + j])
+                        ref.append(dot + (accumulate ? Double(start[i * ldc + j]) : 0))
+                    }
+                }
+                assertClose(got, ref, "\(m)x\(n)x\(k) accumulate \(accumulate)")
+            }
+            // The threaded entry point (column strips) gives the same values as one call.
+            var whole = [Float](repeating: 0, count: m * ldc), strips = whole
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    whole.withUnsafeMutableBufferPointer {
+                        da3_gemm_f32_kn(ap.baseAddress!, k, bp.baseAddress!, ldb, m, n, k, 0, $0.baseAddress!, ldc)
+                    }
+                    strips.withUnsafeMutableBufferPointer {
+                        GEMMF32.product(ap.baseAddress!, m: m, k: k, b: bp.baseAddress!, ldb: ldb, n: n,
+                                        into: $0.baseAddress!, ldc: ldc)
+                    }
+                }
+            }
+            XCTAssertEqual(whole, strips, "\(m)x\(n)x\(k): strips differ from one call")
         }
     }
 }
