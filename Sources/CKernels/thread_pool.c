@@ -4,8 +4,8 @@
 //
 // A region publishes (fn, ctx, count) and bumps a generation; indices are claimed from one 64-bit
 // word holding (generation << 32 | next index), so a worker that arrives late can never claim an
-// index of a newer region with an older region's function (each region is sealed when it ends). The caller claims indices too and
-// returns once all `count` calls have finished. Workers that see no region for ~2 ms sleep on a
+// index of a newer region with an older region's function (each region is sealed when it ends).
+// The caller claims indices too and returns once all `count` calls have finished. Workers that see no region for ~2 ms sleep on a
 // condition variable until the next one. Regions started while another runs (nested calls, or
 // another thread using the pool) run serially on their caller.
 #include <pthread.h>

@@ -112,6 +112,7 @@ public enum GEMMF32 {
         _ a: UnsafePointer<Float>, m: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, n: Int,
         into c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        guard m > 0, n > 0 else { return }
         // Strips of whole 32-column panels; one strip when the product is too small to split.
         let strip = m * n * k >= 2_000_000 ? max(32, (n / (4 * Parallel.threadCount) + 31) / 32 * 32) : n
         let strips = (n + strip - 1) / strip
