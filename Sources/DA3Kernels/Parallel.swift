@@ -1,8 +1,8 @@
 import CKernels
 import Foundation
 
-/// Splits index ranges over the machine's cores. Regions are coarse (one chunk per worker)
-/// (one chunk per worker) or dynamic (items taken one at a time).
+/// Splits work over the engine's threads (a persistent pool, `CKernels/thread_pool.c`): in static
+/// chunks (one per worker) or as items taken one at a time.
 public enum Parallel {
     /// Number of worker threads used by `forEachChunk` (defaults to the active processor count,
     /// overridden by `DA3_NUM_THREADS`).
