@@ -1,7 +1,6 @@
 import ArgumentParser
 import DA3Kernels
 import DA3TestSupport
-import DA3Model
 import DepthAnything3
 import Foundation
 
