@@ -23,11 +23,7 @@ public enum Conv2D {
         let outW = outputSize(width, kernel: kernel, stride: stride, padding: padding)
         let plane = outH * outW
         if kernel == 1 && stride == 1 && padding == 0 {
-            if GEMMF32.available {
-                GEMMF32.product(weight, m: outChannels, k: channels, b: x, ldb: plane, n: plane, into: y, ldc: plane)
-            } else {
-                GEMM.sgemm(m: outChannels, n: plane, k: channels, a: weight, lda: channels, b: x, ldb: plane, c: y, ldc: plane)
-            }
+            GEMMF32.product(weight, m: outChannels, k: channels, b: x, ldb: plane, n: plane, into: y, ldc: plane)
         } else {
             let kk = channels * kernel * kernel
             let bandRows = max(1, min(outH, bandBudget / max(1, kk * outW)))
@@ -41,12 +37,9 @@ public enum Conv2D {
                 if let weightBF16 {
                     GEMMBF16.product(weightBF16, m: outChannels, b: col, layout: .columns, n: rows * outW, k: kk,
                                      into: y + r0 * outW, ldc: plane)
-                } else if GEMMF32.available {
+                } else {
                     GEMMF32.product(weight, m: outChannels, k: kk, b: col, ldb: rows * outW, n: rows * outW,
                                     into: y + r0 * outW, ldc: plane)
-                } else {
-                    GEMM.sgemm(m: outChannels, n: rows * outW, k: kk, a: weight, lda: kk, b: col, ldb: rows * outW,
-                               c: y + r0 * outW, ldc: plane)
                 }
                 r0 += rows
             }

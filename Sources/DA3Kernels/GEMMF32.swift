@@ -107,12 +107,16 @@ public enum GEMMF32 {
 
     /// C (m x n, row stride ldc) = A (m x k, row-major, lda = k) B (k x n, row stride ldb), B read
     /// in place (no packing), on all engine threads by column strips: for products whose B is
-    /// made fresh each call, as the head's convolutions (`Conv2D`). Requires `available`.
+    /// made fresh each call, as the head's convolutions (`Conv2D`). Without AVX-512, BLAS.
     public static func product(
         _ a: UnsafePointer<Float>, m: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, n: Int,
         into c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        guard available else {
+            GEMM.sgemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: ldb, c: c, ldc: ldc)
+            return
+        }
         // Strips of whole 32-column panels; one strip when the product is too small to split.
         let strip = m * n * k >= 2_000_000 ? max(32, (n / (4 * Parallel.threadCount) + 31) / 32 * 32) : n
         let strips = (n + strip - 1) / strip
