@@ -17,6 +17,10 @@ public enum LiteRTError: Error, CustomStringConvertible, Sendable {
     case unsupportedModel(String)
     /// The requested accelerator is not available on this machine.
     case acceleratorUnavailable(String)
+    /// The GPU accelerator found no GPU adapter it can use (the reason given).
+    case noGPUAdapter(String)
+    /// The model has operators the GPU delegate cannot take, and CPU fallback was not allowed.
+    case notGPUClean(LiteRTDelegation)
 
     public var description: String {
         switch self {
@@ -32,6 +36,17 @@ public enum LiteRTError: Error, CustomStringConvertible, Sendable {
             return "unsupported .tflite: \(reason)"
         case .acceleratorUnavailable(let reason):
             return reason
+        case .noGPUAdapter(let reason):
+            return "no GPU adapter: \(reason); install a Vulkan driver or select one with VK_ICD_FILENAMES "
+                + "(scripts/install-deps.sh puts SwiftShader in .deps/swiftshader), or use --accelerator cpu"
+        case .notGPUClean(let d):
+            var s = "the model is not GPU-clean: the GPU delegate cannot take the whole graph"
+            if let summary = d.summary { s += " (\(summary))" }
+            if !d.rejectedOperators.isEmpty {
+                let shown = d.rejectedOperators.prefix(6).joined(separator: "; ")
+                s += "; refused: \(shown)" + (d.rejectedOperators.count > 6 ? "; ... (\(d.rejectedOperators.count) kinds)" : "")
+            }
+            return s + "; use --accelerator gpu,cpu to allow CPU fallback"
         }
     }
 
@@ -78,6 +93,8 @@ final class LiteRTLibrary: @unchecked Sendable {
     let getNumSignatureOutputs: @convention(c) (Handle?, UnsafeMutablePointer<Int>) -> Int32
     let getSignatureInputTensorByIndex: @convention(c) (Handle?, Int, HandleOut) -> Int32
     let getSignatureOutputTensorByIndex: @convention(c) (Handle?, Int, HandleOut) -> Int32
+    let getSignatureInputName: @convention(c) (Handle?, Int, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32
+    let getSignatureOutputName: @convention(c) (Handle?, Int, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32
     let getRankedTensorType: @convention(c) (Handle?, UnsafeMutableRawPointer) -> Int32
     // litert_options.h
     let createOptions: @convention(c) (HandleOut) -> Int32
@@ -92,6 +109,7 @@ final class LiteRTLibrary: @unchecked Sendable {
     let destroyCompiledModel: @convention(c) (Handle?) -> Void
     let getInputBufferRequirements: @convention(c) (Handle?, Int, Int, HandleOut) -> Int32
     let getOutputBufferRequirements: @convention(c) (Handle?, Int, Int, HandleOut) -> Int32
+    let isFullyAccelerated: @convention(c) (Handle?, UnsafeMutablePointer<Bool>) -> Int32
     let runCompiledModel: @convention(c) (Handle?, Int, Int, UnsafeMutablePointer<OpaquePointer?>, Int,
                                           UnsafeMutablePointer<OpaquePointer?>) -> Int32
     // litert_tensor_buffer_requirements.h
@@ -119,6 +137,8 @@ final class LiteRTLibrary: @unchecked Sendable {
         getNumSignatureOutputs = try sym("LiteRtGetNumSignatureOutputs")
         getSignatureInputTensorByIndex = try sym("LiteRtGetSignatureInputTensorByIndex")
         getSignatureOutputTensorByIndex = try sym("LiteRtGetSignatureOutputTensorByIndex")
+        getSignatureInputName = try sym("LiteRtGetSignatureInputName")
+        getSignatureOutputName = try sym("LiteRtGetSignatureOutputName")
         getRankedTensorType = try sym("LiteRtGetRankedTensorType")
         createOptions = try sym("LiteRtCreateOptions")
         destroyOptions = try sym("LiteRtDestroyOptions")
@@ -129,6 +149,7 @@ final class LiteRTLibrary: @unchecked Sendable {
         destroyCompiledModel = try sym("LiteRtDestroyCompiledModel")
         getInputBufferRequirements = try sym("LiteRtGetCompiledModelInputBufferRequirements")
         getOutputBufferRequirements = try sym("LiteRtGetCompiledModelOutputBufferRequirements")
+        isFullyAccelerated = try sym("LiteRtCompiledModelIsFullyAccelerated")
         runCompiledModel = try sym("LiteRtRunCompiledModel")
         getRequirementsBufferSize = try sym("LiteRtGetTensorBufferRequirementsBufferSize")
         createManagedTensorBuffer = try sym("LiteRtCreateManagedTensorBuffer")

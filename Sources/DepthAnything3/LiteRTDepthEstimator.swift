@@ -1,20 +1,24 @@
 import Foundation
 @_exported import DA3LiteRT
 
-/// Depth from a depth-only DA3 `.tflite` (made by `tools/litert/convert.py`, or the LiteRT GPU
-/// model card's file) run through the LiteRT CompiledModel C API.
+/// Depth from a DA3 `.tflite` (made by `tools/litert/convert.py`, exported from the official
+/// module, or the LiteRT GPU model card's file) run through the LiteRT CompiledModel C API.
 ///
-/// The model's input is (1, 3, H, W) float32 NCHW, ImageNet-normalized, and its output depth
-/// (1, 1, H, W); both shapes are read from the model. Images are prepared with the native
-/// engine's preprocessing (``Preprocessor``, OpenCV-exact resizing, the same normalization):
-/// when the official `upper_bound_resize` at `process_res = max(H, W)` gives exactly W x H
-/// (an image of the model's aspect) that path is used unchanged, so the input equals the native
-/// engine's; otherwise the image is resized directly to W x H (INTER_CUBIC when a side grows,
-/// INTER_AREA otherwise, the official rule) as the model card prescribes.
+/// The model takes one float32 image, ImageNet-normalized, in any of the layouts of
+/// ``LiteRTInputLayout``: NCHW (1, 3, H, W), the official module's (1, 1, 3, H, W), or NHWC
+/// (1, H, W, 3). Depth is the output of H x W values shaped (1, 1, H, W), (1, H, W),
+/// (1, 1, 1, H, W) or (1, H, W, 1), picked by name (`depth`) where the model names it, else by
+/// shape (the first such output); an output named like `conf` of the same size is the confidence
+/// (all ones otherwise). ``depthOutput`` says which output was chosen and why.
+/// Images are prepared with the native engine's preprocessing (``Preprocessor``, OpenCV-exact
+/// resizing, the same normalization): when the official `upper_bound_resize` at
+/// `process_res = max(H, W)` gives exactly W x H (an image of the model's aspect) that path is used
+/// unchanged, so the input equals the native engine's; otherwise the image is resized directly to
+/// W x H (INTER_CUBIC when a side grows, INTER_AREA otherwise, the official rule) as the model
+/// card prescribes.
 ///
-/// The depth-only model has no camera head and no confidence branch: ``DepthResult/confidence``
-/// is all ones, ``DepthResult/poseEncoding`` is empty and the intrinsics have `fx = fy = 0`
-/// (unknown), principal point at the centre.
+/// Such a model has no camera head: ``DepthResult/poseEncoding`` is empty and the intrinsics
+/// have `fx = fy = 0` (unknown), principal point at the centre.
 ///
 /// `libLiteRt.so` comes from the PyPI wheel `ai-edge-litert` and is loaded at run time (see
 /// ``LiteRTRuntime``); without it the initializer throws ``LiteRTError/libraryNotFound(searched:)``.
@@ -23,22 +27,28 @@ public final class LiteRTDepthEstimator: Sendable {
     public let model: LiteRTCompiledModel
     /// The model's fixed input size.
     public let width: Int, height: Int
+    /// How the model's input is laid out.
+    public let inputLayout: LiteRTInputLayout
+    /// The output read as depth, and why it was chosen.
+    public let depthOutput: LiteRTOutputChoice
+    /// The output read as confidence (by name), if any.
+    public let confidenceOutput: Int?
 
     /// Loads `modelPath` (a `.tflite`) and compiles it for `accelerator` (`threads`: CPU threads,
-    /// default all active processors).
-    /// - Throws: ``LiteRTError`` (runtime absent, unsupported model, accelerator unavailable).
-    public init(modelPath: String, accelerator: LiteRTAccelerator = .cpu, threads: Int? = nil) throws {
-        let m = try LiteRTCompiledModel(path: modelPath, accelerator: accelerator, threads: threads)
-        guard m.inputs.count == 1, m.inputs[0].shape.count == 4, m.inputs[0].shape[0] == 1, m.inputs[0].shape[1] == 3 else {
-            throw LiteRTError.unsupportedModel("expected one input of shape (1, 3, H, W), got \(m.inputs.map(\.shape))")
-        }
-        let h = m.inputs[0].shape[2], w = m.inputs[0].shape[3]
-        guard let out = m.outputs.first, out.count == w * h else {
-            throw LiteRTError.unsupportedModel("expected a depth output of \(h)x\(w) values, got \(m.outputs.map(\.shape))")
-        }
+    /// default all active processors; `gpuPrecision`: the GPU delegate's arithmetic, nil for
+    /// LiteRT's default).
+    /// - Throws: ``LiteRTError`` (runtime absent, unsupported model with the shapes found, no GPU
+    ///   adapter, operators the GPU delegate refuses).
+    public init(modelPath: String, accelerator: LiteRTAccelerator = .cpu, threads: Int? = nil,
+                gpuPrecision: LiteRTGPUPrecision? = .fp32) throws {
+        let m = try LiteRTCompiledModel(path: modelPath, accelerator: accelerator, threads: threads, gpuPrecision: gpuPrecision)
+        let io = try LiteRTModelIO(inputs: m.inputs, outputs: m.outputs)
         model = m
-        width = w
-        height = h
+        width = io.width
+        height = io.height
+        inputLayout = io.layout
+        depthOutput = io.depth
+        confidenceOutput = io.confidence
     }
 
     /// Prepares `image` for the model's fixed W x H (see the type's documentation).
@@ -76,12 +86,14 @@ public final class LiteRTDepthEstimator: Sendable {
         guard prepared.width == width && prepared.height == height else {
             throw LiteRTError.unsupportedModel("the model takes \(width)x\(height) images, this one is \(prepared.width)x\(prepared.height) (use prepare(_:))")
         }
-        let depth = try model.run([prepared.tensor])[0]
+        let outputs = try model.run([inputLayout.arrange(chw: prepared.tensor, width: width, height: height)])
+        let depth = outputs[depthOutput.index]
+        let confidence = confidenceOutput.map { outputs[$0] } ?? [Float](repeating: 1, count: depth.count)
         let k = Intrinsics(fx: 0, fy: 0, cx: Double(width) / 2, cy: Double(height) / 2, width: width, height: height)
         return DepthResult(width: width, height: height,
                            originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
                            processedWidth: width, processedHeight: height,
-                           depth: depth, confidence: [Float](repeating: 1, count: depth.count),
+                           depth: depth, confidence: confidence,
                            intrinsics: k, poseEncoding: [], image: prepared.image)
     }
 }

@@ -15,6 +15,8 @@ struct DepthBatch {
         var model: String
         /// Run a .tflite through LiteRT on this accelerator instead of the native engine.
         var litert: LiteRTAccelerator? = nil
+        /// LiteRT: the GPU delegate's arithmetic.
+        var gpuPrecision: LiteRTGPUPrecision = .fp32
         /// Native engine arithmetic.
         var precision: Precision = .exact
         /// Where packed weights are kept between runs (nil: off).
@@ -72,7 +74,8 @@ struct DepthBatch {
                     if litertEstimator == nil {
                         t = DispatchTime.now().uptimeNanoseconds
                         do {
-                            litertEstimator = try LiteRTDepthEstimator(modelPath: plan.model, accelerator: accelerator)
+                            litertEstimator = try LiteRTDepthEstimator(modelPath: plan.model, accelerator: accelerator,
+                                                                       gpuPrecision: plan.gpuPrecision)
                             estimatorOrigin = "\(plan.model) (LiteRT \(accelerator.rawValue), \(litertEstimator!.model.libraryPath))"
                         } catch {
                             throw FatalError(underlying: error)
@@ -128,7 +131,8 @@ struct DepthBatch {
         let failed = records.filter { $0.error != nil }
         let totalSeconds = milliseconds(since: start) / 1000
         if plan.json {
-            try printJSON(records, loadMs: loadMs, weightCache: estimator?.weightCacheStatus, seconds: totalSeconds)
+            try printJSON(records, loadMs: loadMs, weightCache: estimator?.weightCacheStatus, litert: litertEstimator,
+                          seconds: totalSeconds)
         } else if !plan.quiet && records.count > 1 {
             var summary = String(format: "%d of %d images processed in %.1f s (%.2f images/s)", records.count - failed.count, records.count,
                                  totalSeconds, Double(records.count - failed.count) / max(totalSeconds, 1e-9))
@@ -182,7 +186,7 @@ struct DepthBatch {
     }
 
     private func printJSON(_ records: [ImageRecord], loadMs: Double, weightCache: WeightCache.Status?,
-                           seconds: Double) throws {
+                           litert: LiteRTDepthEstimator?, seconds: Double) throws {
         let ok = records.filter { $0.error == nil }.count
         var summary: [String: Any] = [
             "model": estimatorOrigin ?? plan.model,
@@ -194,6 +198,7 @@ struct DepthBatch {
             "images": records.map(\.json),
         ]
         if plan.litert == nil { summary["weight_cache"] = weightCache?.rawValue ?? "off" }
+        if let litert { summary["litert"] = LiteRTReport.json(litert) }
         var data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         data.append(0x0a)
         FileHandle.standardOutput.write(data)

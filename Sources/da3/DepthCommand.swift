@@ -26,7 +26,12 @@ struct DepthCommand: ParsableCommand {
             is 1 when any image failed, and a summary lists the failures.
 
             --backend litert runs a depth-only .tflite (tools/litert/convert.py, or the LiteRT GPU model \
-            card's file) through the LiteRT CompiledModel C API: --model FILE.tflite, --accelerator cpu|gpu. \
+            card's file, or one exported from the official module) through the LiteRT CompiledModel C API: \
+            --model FILE.tflite, --accelerator cpu|gpu|gpu,cpu, --gpu-precision fp32|fp16. --accelerator gpu runs \
+            the whole graph on the GPU or refuses, saying whether no GPU adapter was found or which operators \
+            the GPU delegate cannot take; with --json the summary's "litert" object gives the accelerator, \
+            the adapter and whether the graph is fully accelerated. LiteRT's own log is hidden (DA3_LITERT_LOG=1 \
+            shows it). The GPU accelerator runs on Vulkan; VK_ICD_FILENAMES / VK_DRIVER_FILES pick the driver. \
             libLiteRt.so comes from `pip install ai-edge-litert` (found through DA3_LITERT_LIB, the active \
             Python's ai_edge_litert package, site-packages, or the loader path). The model's fixed input size \
             replaces --process-res; it has no confidence or camera head, so only npy, png16, pfm and vis are \
@@ -42,8 +47,11 @@ struct DepthCommand: ParsableCommand {
     @Option(name: .long, help: "Inference engine: native (the Swift engine on a checkpoint) or litert (a depth-only .tflite through libLiteRt.so).")
     var backend: String = "native"
 
-    @Option(name: .long, help: "litert: accelerator for the compiled model, cpu (XNNPACK) or gpu (fails with a message where there is none).")
+    @Option(name: .long, help: "litert: where the compiled model runs: cpu (XNNPACK), gpu (the whole graph on LiteRT's GPU accelerator, or a refusal saying why: no GPU adapter, or operators the GPU delegate cannot take) or gpu,cpu (GPU with CPU fallback for the operators it refuses).")
     var accelerator: String = LiteRTAccelerator.cpu.rawValue
+
+    @Option(name: .customLong("gpu-precision"), help: "litert, gpu: the GPU delegate's arithmetic, fp32 (as exported) or fp16 (LiteRT's own default; faster on real GPUs, less exact).")
+    var gpuPrecision: String = LiteRTGPUPrecision.fp32.rawValue
 
     @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products with FP32 accumulation, about 1.7x faster; needs AVX512-BF16; depth correlation with exact about 0.99997).")
     var precision: String = "exact"
@@ -138,8 +146,11 @@ struct DepthCommand: ParsableCommand {
         guard backend == "native" || backend == "litert" else {
             throw UsageError("--backend: unknown backend '\(backend)' (expected native or litert)")
         }
-        guard let acceleratorKind = LiteRTAccelerator(rawValue: accelerator.lowercased()) else {
-            throw UsageError("--accelerator: unknown accelerator '\(accelerator)' (expected cpu or gpu)")
+        guard let acceleratorKind = LiteRTAccelerator(argument: accelerator) else {
+            throw UsageError("--accelerator: unknown accelerator '\(accelerator)' (expected cpu, gpu or gpu,cpu)")
+        }
+        guard let gpuPrecisionKind = LiteRTGPUPrecision(rawValue: gpuPrecision.lowercased()) else {
+            throw UsageError("--gpu-precision: unknown precision '\(gpuPrecision)' (expected fp32 or fp16)")
         }
         guard let precisionMode = Precision(rawValue: precision.lowercased()) else {
             throw UsageError("--precision: unknown precision '\(precision)' (expected exact or fast)")
@@ -188,7 +199,8 @@ struct DepthCommand: ParsableCommand {
             dirURL = url
         }
         return DepthBatch.Plan(
-            inputs: inputs, model: model, litert: backend == "litert" ? acceleratorKind : nil, precision: precisionMode,
+            inputs: inputs, model: model, litert: backend == "litert" ? acceleratorKind : nil, gpuPrecision: gpuPrecisionKind,
+            precision: precisionMode,
             weightCache: weightCache.map(WeightCache.parse) ?? WeightCache.standard,
             options: EstimationOptions(processRes: processRes, method: method, outputSize: outputSize),
             singles: singles, outputDir: dirURL, formats: dirURL == nil ? [] : (formatList ?? [.npy]),

@@ -1,0 +1,88 @@
+import Foundation
+
+/// How LiteRT placed a graph, read from its compile log (see ``NativeLogCapture``).
+public struct LiteRTDelegation: Sendable, Equatable {
+    /// Operations the GPU delegate took, and those left to the CPU (nil where LiteRT did not say).
+    public var gpuOperations: Int?, cpuOperations: Int?
+    /// Operators the GPU delegate refused, each with LiteRT's reason (e.g. `RESHAPE: Tensor
+    /// dimensions must be less than 5`), as logged; empty where none was named.
+    public var rejectedOperators: [String]
+
+    public init(gpuOperations: Int? = nil, cpuOperations: Int? = nil, rejectedOperators: [String] = []) {
+        self.gpuOperations = gpuOperations
+        self.cpuOperations = cpuOperations
+        self.rejectedOperators = rejectedOperators
+    }
+
+    /// "165 of 1285 operations on the GPU, 1120 on the CPU", or nil without counts.
+    public var summary: String? {
+        guard let g = gpuOperations, let c = cpuOperations else { return nil }
+        return "\(g) of \(g + c) operations on the GPU, \(c) on the CPU"
+    }
+}
+
+/// Facts read from the text LiteRT, its WebGPU accelerator and Dawn log while a model compiles.
+struct LiteRTCompileLog {
+    /// The adapter the GPU accelerator selected (`Selected adapter: NAME, arch=...`).
+    var adapter: String?
+    /// Whether the accelerator reported that no GPU adapter could be used.
+    var noAdapter = false
+    /// The GPU / CPU split and the refused operators.
+    var delegation = LiteRTDelegation()
+    /// Whether LiteRT said that some operations are not accelerated.
+    var notAccelerated = false
+    /// The last error line, for failures the other facts do not explain.
+    var lastError: String?
+
+    init(_ text: String) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        for line in lines {
+            if adapter == nil, let r = line.range(of: "Selected adapter: ") {
+                let rest = line[r.upperBound...]
+                adapter = String(rest.prefix { $0 != "," }).trimmingCharacters(in: .whitespaces)
+            }
+            if line.contains("No adapters found") || line.contains("Failed to initialize WebGPU environment") {
+                noAdapter = true
+            }
+            if line.contains("Some ops are not accelerated") || line.contains("operations will run on the CPU") {
+                notAccelerated = true
+            }
+            if let (g, c) = Self.split(line) {
+                delegation.gpuOperations = g
+                delegation.cpuOperations = c
+            }
+            if let op = Self.rejectedOperator(line), !delegation.rejectedOperators.contains(op) {
+                delegation.rejectedOperators.append(op)
+            }
+            if line.hasPrefix("ERROR: ") || line.hasPrefix("E0000") || line.hasPrefix("error: ") {
+                if !line.contains("XDG_RUNTIME_DIR") { lastError = Self.message(line) }
+            }
+        }
+    }
+
+    /// "N operations will run on the GPU, and the remaining M operations will run on the CPU".
+    private static func split(_ line: String) -> (Int, Int)? {
+        guard let r = line.range(of: " operations will run on the GPU, and the remaining ") else { return nil }
+        let g = Int(line[..<r.lowerBound].split(separator: " ").last ?? "")
+        let c = Int(line[r.upperBound...].split(separator: " ").first ?? "")
+        guard let g, let c else { return nil }
+        return (g, c)
+    }
+
+    /// A refused-operator line: `OPNAME: reason`, the operator name in TFLite's upper-case style.
+    private static func rejectedOperator(_ line: String) -> String? {
+        let t = line.trimmingCharacters(in: .whitespaces)
+        guard let colon = t.firstIndex(of: ":") else { return nil }
+        let name = t[..<colon]
+        guard name.count >= 2, name.count <= 40,
+              name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }),
+              name.first!.isLetter, name != "INFO", name != "WARNING", name != "ERROR", name != "VERBOSE" else { return nil }
+        return t
+    }
+
+    /// The message of a log line without LiteRT's or absl's prefix.
+    private static func message(_ line: String) -> String {
+        if let r = line.range(of: "] ") { return String(line[r.upperBound...]) }
+        return line
+    }
+}
