@@ -29,3 +29,27 @@ if [ "${DA3_SKIP_LITERT:-0}" != 1 ] && [ ! -f "$root/.deps/ai_edge_litert/libLit
     echo "note: python3 -m pip not available; the LiteRT backend tests will be skipped"
   fi
 fi
+
+# SwiftShader, a software Vulkan device that LiteRT's GPU accelerator (WebGPU/Dawn) accepts, for the
+# LiteRT GPU tests: Debian ships it inside the chromium packages (chromium-common in current
+# bookworm, chromium itself earlier). Only its library and ICD file are extracted into
+# .deps/swiftshader (git-ignored); no browser is installed. The tests select it with
+# VK_ICD_FILENAMES only where the machine has no Vulkan GPU of its own. DA3_SKIP_SWIFTSHADER=1 skips this.
+ss="$root/.deps/swiftshader"
+if [ "${DA3_SKIP_SWIFTSHADER:-0}" != 1 ] && [ ! -f "$ss/vk_swiftshader_icd.json" ]; then
+  tmp=$(mktemp -d)
+  ( cd "$tmp"
+    for pkg in chromium-common chromium; do
+      apt-get download "$pkg" >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get download "$pkg" >/dev/null 2>&1; } || continue
+      if dpkg-deb --fsys-tarfile "$pkg"_*.deb | tar -x --wildcards '*/libvk_swiftshader.so' '*/vk_swiftshader_icd.json' 2>/dev/null; then
+        mkdir -p "$ss"
+        find . -name libvk_swiftshader.so -exec cp {} "$ss/" \;
+        find . -name vk_swiftshader_icd.json -exec cp {} "$ss/" \;
+        echo "SwiftShader from Debian's $pkg package in .deps/swiftshader"
+        break
+      fi
+      rm -f "$pkg"_*.deb
+    done ) || true
+  rm -rf "$tmp"
+  [ -f "$ss/vk_swiftshader_icd.json" ] || echo "note: SwiftShader could not be extracted; the LiteRT GPU tests skip unless the machine has a Vulkan GPU"
+fi

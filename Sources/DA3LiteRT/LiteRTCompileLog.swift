@@ -2,22 +2,37 @@ import Foundation
 
 /// How LiteRT placed a graph, read from its compile log (see ``NativeLogCapture``).
 public struct LiteRTDelegation: Sendable, Equatable {
+    /// An operator kind the GPU delegate refused: its name, LiteRT's reason, and how many of
+    /// the graph's operators were refused for it.
+    public struct Refusal: Sendable, Equatable, CustomStringConvertible {
+        public var op: String, reason: String, count: Int
+        public var description: String { "\(op)\(count > 1 ? " x\(count)" : "") (\(reason))" }
+    }
+
     /// Operations the GPU delegate took, and those left to the CPU (nil where LiteRT did not say).
     public var gpuOperations: Int?, cpuOperations: Int?
-    /// Operators the GPU delegate refused, each with LiteRT's reason (e.g. `RESHAPE: Tensor
-    /// dimensions must be less than 5`), as logged; empty where none was named.
-    public var rejectedOperators: [String]
+    /// The refused operator kinds, in the order LiteRT listed them.
+    public var refusals: [Refusal]
 
-    public init(gpuOperations: Int? = nil, cpuOperations: Int? = nil, rejectedOperators: [String] = []) {
+    public init(gpuOperations: Int? = nil, cpuOperations: Int? = nil, refusals: [Refusal] = []) {
         self.gpuOperations = gpuOperations
         self.cpuOperations = cpuOperations
-        self.rejectedOperators = rejectedOperators
+        self.refusals = refusals
     }
 
     /// "165 of 1285 operations on the GPU, 1120 on the CPU", or nil without counts.
     public var summary: String? {
         guard let g = gpuOperations, let c = cpuOperations else { return nil }
         return "\(g) of \(g + c) operations on the GPU, \(c) on the CPU"
+    }
+
+    /// Adds one refused operator (`OPNAME: reason`, where LiteRT may append the tensor's name).
+    mutating func refuse(_ op: String, _ reason: String) {
+        if let i = refusals.firstIndex(where: { $0.op == op && $0.reason == reason }) {
+            refusals[i].count += 1
+        } else {
+            refusals.append(Refusal(op: op, reason: reason, count: 1))
+        }
     }
 }
 
@@ -51,9 +66,7 @@ struct LiteRTCompileLog {
                 delegation.gpuOperations = g
                 delegation.cpuOperations = c
             }
-            if let op = Self.rejectedOperator(line), !delegation.rejectedOperators.contains(op) {
-                delegation.rejectedOperators.append(op)
-            }
+            if let (op, reason) = Self.refusedOperator(line) { delegation.refuse(op, reason) }
             if line.hasPrefix("ERROR: ") || line.hasPrefix("E0000") || line.hasPrefix("error: ") {
                 if !line.contains("XDG_RUNTIME_DIR") { lastError = Self.message(line) }
             }
@@ -69,15 +82,21 @@ struct LiteRTCompileLog {
         return (g, c)
     }
 
-    /// A refused-operator line: `OPNAME: reason`, the operator name in TFLite's upper-case style.
-    private static func rejectedOperator(_ line: String) -> String? {
+    /// A refused-operator line, `OPNAME: reason[. tensor-name]`, the operator name in TFLite's
+    /// upper-case style; the tensor name (no spaces) LiteRT appends is dropped.
+    private static func refusedOperator(_ line: String) -> (String, String)? {
         let t = line.trimmingCharacters(in: .whitespaces)
         guard let colon = t.firstIndex(of: ":") else { return nil }
-        let name = t[..<colon]
-        guard name.count >= 2, name.count <= 40,
+        let name = String(t[..<colon])
+        guard name.count >= 2, name.count <= 40, name.first!.isLetter,
               name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }),
-              name.first!.isLetter, name != "INFO", name != "WARNING", name != "ERROR", name != "VERBOSE" else { return nil }
-        return t
+              !["INFO", "WARNING", "ERROR", "VERBOSE", "FATAL"].contains(name) else { return nil }
+        var reason = t[t.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        if let dot = reason.range(of: ". ", options: .backwards), !reason[dot.upperBound...].contains(" ") {
+            reason = String(reason[..<dot.lowerBound])
+        }
+        if reason.hasSuffix(".") { reason.removeLast() }
+        return (name, reason)
     }
 
     /// The message of a log line without LiteRT's or absl's prefix.

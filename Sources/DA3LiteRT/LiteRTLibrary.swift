@@ -42,9 +42,8 @@ public enum LiteRTError: Error, CustomStringConvertible, Sendable {
         case .notGPUClean(let d):
             var s = "the model is not GPU-clean: the GPU delegate cannot take the whole graph"
             if let summary = d.summary { s += " (\(summary))" }
-            if !d.rejectedOperators.isEmpty {
-                let shown = d.rejectedOperators.prefix(6).joined(separator: "; ")
-                s += "; refused: \(shown)" + (d.rejectedOperators.count > 6 ? "; ... (\(d.rejectedOperators.count) kinds)" : "")
+            if !d.refusals.isEmpty {
+                s += "; refused: " + d.refusals.map(\.description).joined(separator: ", ")
             }
             return s + "; use --accelerator gpu,cpu to allow CPU fallback"
         }

@@ -17,7 +17,9 @@ enum LiteRTReport {
             j["gpu_operations"] = g
             j["cpu_operations"] = c
         }
-        if !m.delegation.rejectedOperators.isEmpty { j["rejected_operators"] = m.delegation.rejectedOperators }
+        if !m.delegation.refusals.isEmpty {
+            j["rejected_operators"] = m.delegation.refusals.map { ["op": $0.op, "reason": $0.reason, "count": $0.count] as [String: Any] }
+        }
         return j
     }
 }
