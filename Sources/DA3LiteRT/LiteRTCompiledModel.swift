@@ -34,16 +34,23 @@ public enum LiteRTAccelerator: String, Sendable, CaseIterable {
     }
 }
 
-/// The arithmetic of the GPU delegate (its `precision` option). LiteRT's own default lets the
-/// delegate compute in FP16; FP32 is what the model was exported in.
+/// The arithmetic of the GPU delegate (its `precision` option).
 public enum LiteRTGPUPrecision: String, Sendable, CaseIterable {
+    /// FP32 arithmetic (`kLiteRtDelegatePrecisionFp32`): what the model was exported in.
+    case fp32
     /// FP16 arithmetic and storage on the GPU (`kLiteRtDelegatePrecisionFp16`).
     case fp16
-    /// FP32 arithmetic (`kLiteRtDelegatePrecisionFp32`).
-    case fp32
+    /// No precision option: LiteRT decides (measured: the same results as `fp16`, bit for bit).
+    case litertDefault = "default"
 
-    /// `LiteRtDelegatePrecision` value of the GPU options' TOML payload.
-    var optionValue: Int { self == .fp16 ? 1 : 2 }
+    /// `LiteRtDelegatePrecision` value of the GPU options' TOML payload (nil: none given).
+    var optionValue: Int? {
+        switch self {
+        case .fp32: return 2
+        case .fp16: return 1
+        case .litertDefault: return nil
+        }
+    }
 }
 
 /// Shape and element type of a model input or output.
@@ -77,7 +84,7 @@ public final class LiteRTCompiledModel: @unchecked Sendable {
     public let accelerator: LiteRTAccelerator
     /// CPU threads requested from XNNPACK.
     public let threads: Int
-    /// The GPU delegate's arithmetic (nil: CPU only, or LiteRT's default).
+    /// The GPU delegate's arithmetic (nil: CPU only).
     public let gpuPrecision: LiteRTGPUPrecision?
     /// The signature's inputs and outputs, in order.
     public let inputs: [LiteRTTensorInfo], outputs: [LiteRTTensorInfo]
@@ -101,14 +108,14 @@ public final class LiteRTCompiledModel: @unchecked Sendable {
 
     /// Loads and compiles `path` for `accelerator`; `threads` (default: the active processor count)
     /// goes to the CPU accelerator as XNNPACK's `num_threads` (LiteRT's own default is 1), and
-    /// `gpuPrecision` to the GPU accelerator (nil: LiteRT's default, which computes in FP16).
+    /// `gpuPrecision` to the GPU accelerator.
     /// With ``LiteRTAccelerator/gpu`` the whole graph must go to the GPU: a graph the delegate
     /// cannot take whole is refused with ``LiteRTError/notGPUClean(_:)``, a machine without a usable
     /// GPU adapter with ``LiteRTError/noGPUAdapter(_:)``.
     /// - Throws: ``LiteRTError`` (library absent, model unreadable or unsupported, no GPU adapter,
     ///   operators the GPU delegate refuses).
     public init(path: String, accelerator: LiteRTAccelerator = .cpu, threads: Int? = nil,
-                gpuPrecision: LiteRTGPUPrecision? = .fp32) throws {
+                gpuPrecision: LiteRTGPUPrecision = .fp32) throws {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw LiteRTError.unsupportedModel("\(path): no such readable file")
         }
@@ -199,7 +206,7 @@ public final class LiteRTCompiledModel: @unchecked Sendable {
             if status == 0 { status = lib.addOpaqueOptions(o, opaque) } else { free(payload) }
         }
         add(cpuOptionsIdentifier, "num_threads = \(threads)\n")
-        if accelerator.usesGPU, let gpuPrecision { add(gpuOptionsIdentifier, "precision = \(gpuPrecision.optionValue)\n") }
+        if accelerator.usesGPU, let value = gpuPrecision?.optionValue { add(gpuOptionsIdentifier, "precision = \(value)\n") }
         if status == 0 { status = lib.createCompiledModel(env, model, o, &compiled) }
         return status
     }

@@ -35,12 +35,11 @@ public final class LiteRTDepthEstimator: Sendable {
     public let confidenceOutput: Int?
 
     /// Loads `modelPath` (a `.tflite`) and compiles it for `accelerator` (`threads`: CPU threads,
-    /// default all active processors; `gpuPrecision`: the GPU delegate's arithmetic, nil for
-    /// LiteRT's default).
+    /// default all active processors; `gpuPrecision`: the GPU delegate's arithmetic).
     /// - Throws: ``LiteRTError`` (runtime absent, unsupported model with the shapes found, no GPU
     ///   adapter, operators the GPU delegate refuses).
     public init(modelPath: String, accelerator: LiteRTAccelerator = .cpu, threads: Int? = nil,
-                gpuPrecision: LiteRTGPUPrecision? = .fp32) throws {
+                gpuPrecision: LiteRTGPUPrecision = .fp32) throws {
         let m = try LiteRTCompiledModel(path: modelPath, accelerator: accelerator, threads: threads, gpuPrecision: gpuPrecision)
         let io = try LiteRTModelIO(inputs: m.inputs, outputs: m.outputs)
         model = m

@@ -50,7 +50,7 @@ struct DepthCommand: ParsableCommand {
     @Option(name: .long, help: "litert: where the compiled model runs: cpu (XNNPACK), gpu (the whole graph on LiteRT's GPU accelerator, or a refusal saying why: no GPU adapter, or operators the GPU delegate cannot take) or gpu,cpu (GPU with CPU fallback for the operators it refuses).")
     var accelerator: String = LiteRTAccelerator.cpu.rawValue
 
-    @Option(name: .customLong("gpu-precision"), help: "litert, gpu: the GPU delegate's arithmetic, fp32 (as exported) or fp16 (LiteRT's own default; faster on real GPUs, less exact).")
+    @Option(name: .customLong("gpu-precision"), help: "litert, gpu: the GPU delegate's arithmetic, fp32 (as exported), fp16 (faster on real GPUs, less exact) or default (LiteRT's choice, which is fp16).")
     var gpuPrecision: String = LiteRTGPUPrecision.fp32.rawValue
 
     @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products with FP32 accumulation, about 1.7x faster; needs AVX512-BF16; depth correlation with exact about 0.99997).")
@@ -150,7 +150,7 @@ struct DepthCommand: ParsableCommand {
             throw UsageError("--accelerator: unknown accelerator '\(accelerator)' (expected cpu, gpu or gpu,cpu)")
         }
         guard let gpuPrecisionKind = LiteRTGPUPrecision(rawValue: gpuPrecision.lowercased()) else {
-            throw UsageError("--gpu-precision: unknown precision '\(gpuPrecision)' (expected fp32 or fp16)")
+            throw UsageError("--gpu-precision: unknown precision '\(gpuPrecision)' (expected fp32, fp16 or default)")
         }
         guard let precisionMode = Precision(rawValue: precision.lowercased()) else {
             throw UsageError("--precision: unknown precision '\(precision)' (expected exact or fast)")

@@ -20,7 +20,7 @@ struct InfoCommand: ParsableCommand {
     @Option(name: .long, help: ".tflite: cpu, gpu or gpu,cpu (see da3 depth --help).")
     var accelerator: String = LiteRTAccelerator.cpu.rawValue
 
-    @Option(name: .customLong("gpu-precision"), help: ".tflite on the GPU: fp32 or fp16.")
+    @Option(name: .customLong("gpu-precision"), help: ".tflite on the GPU: fp32, fp16 or default.")
     var gpuPrecision: String = LiteRTGPUPrecision.fp32.rawValue
 
     @Flag(name: .long, help: "Print the information as a JSON object.")
@@ -59,7 +59,7 @@ struct InfoCommand: ParsableCommand {
             throw UsageError("--accelerator: unknown accelerator '\(accelerator)' (expected cpu, gpu or gpu,cpu)")
         }
         guard let precision = LiteRTGPUPrecision(rawValue: gpuPrecision.lowercased()) else {
-            throw UsageError("--gpu-precision: unknown precision '\(gpuPrecision)' (expected fp32 or fp16)")
+            throw UsageError("--gpu-precision: unknown precision '\(gpuPrecision)' (expected fp32, fp16 or default)")
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let estimator = try LiteRTDepthEstimator(modelPath: model, accelerator: kind, gpuPrecision: precision)
