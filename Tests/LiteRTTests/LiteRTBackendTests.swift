@@ -100,6 +100,55 @@ final class LiteRTBackendTests: XCTestCase {
         }
     }
 
+    /// Files exported from the official module as is (`tools/litert/export_official.py`): the
+    /// (1, 1, 3, H, W) input and, behind a permute, NHWC (1, H, W, 3) with (1, H, W, 1) outputs.
+    /// Depth is chosen by shape (the first of the two maps), the confidence is not named; both
+    /// match the native engine on the same checkpoint.
+    func testOfficialExportsIn5DAndNHWCLayoutsMatchTheNativeEngine() throws {
+        _ = try requireRuntime()
+        let native = try DepthEstimator(modelPath: Self.tinyCheckpoint)
+        let image = RGBImage(width: 56, height: 70, pixels: SyntheticImage.rgb(width: 56, height: 70))
+        let reference = native.estimate(try Preprocessor(processRes: 70).prepare(image))
+        for (file, layout, shape) in [("litert/tiny32_official_5d_70x56.tflite", LiteRTInputLayout.viewsNCHW, [1, 1, 70, 56]),
+                                      ("litert/tiny32_official_nhwc_70x56.tflite", .nhwc, [1, 70, 56, 1])] {
+            let litert = try LiteRTDepthEstimator(modelPath: Fixtures.url(file).path)
+            XCTAssertEqual(litert.inputLayout, layout)
+            XCTAssertEqual(litert.depthOutput.shape, shape)
+            XCTAssertEqual(litert.depthOutput.index, 0)
+            XCTAssertFalse(litert.depthOutput.byName)
+            let r = try litert.estimate(image)
+            let corr = Metrics.pearson(r.depth, reference.depth)
+            print("\(file) (\(layout.rawValue), depth \(litert.depthOutput)) vs native engine: corr \(corr)")
+            XCTAssertGreaterThanOrEqual(corr, 0.99999)
+        }
+    }
+
+    /// Inputs and outputs are found from shapes and names, and anything else is refused naming
+    /// the shapes found.
+    func testModelIOIsFoundFromShapesAndNames() throws {
+        func info(_ shape: [Int], _ name: String = "") -> LiteRTTensorInfo { LiteRTTensorInfo(shape: shape, name: name) }
+        var io = try LiteRTModelIO(inputs: [info([1, 3, 28, 14])], outputs: [info([1, 28, 14])])
+        XCTAssertEqual(io.layout, .nchw)
+        XCTAssertEqual(io.width, 14)
+        XCTAssertEqual(io.height, 28)
+        io = try LiteRTModelIO(inputs: [info([1, 28, 14, 3])], outputs: [info([1, 28, 14, 1])])
+        XCTAssertEqual(io.layout, .nhwc)
+        io = try LiteRTModelIO(inputs: [info([1, 1, 3, 28, 14])],
+                               outputs: [info([1, 6, 28, 14], "rays"), info([1, 1, 28, 14], "conf"), info([1, 1, 1, 28, 14], "depth")])
+        XCTAssertEqual(io.layout, .viewsNCHW)
+        XCTAssertEqual(io.depth.index, 2)
+        XCTAssertTrue(io.depth.byName)
+        XCTAssertEqual(io.confidence, 1)
+        XCTAssertThrowsError(try LiteRTModelIO(inputs: [info([1, 4, 28, 14])], outputs: [info([1, 28, 14])])) { error in
+            XCTAssertTrue("\(error)".contains("(1, 4, 28, 14)"), "\(error)")
+        }
+        XCTAssertThrowsError(try LiteRTModelIO(inputs: [info([1, 3, 28, 14])], outputs: [info([1, 2, 28, 14]), info([1, 784])])) { error in
+            XCTAssertTrue("\(error)".contains("(1, 2, 28, 14), (1, 784)"), "\(error)")
+        }
+        // NHWC arrangement of a CHW tensor
+        XCTAssertEqual(LiteRTInputLayout.nhwc.arrange(chw: [1, 2, 10, 20, 100, 200], width: 2, height: 1), [1, 10, 100, 2, 20, 200])
+    }
+
     func testMissingModelFileIsReported() throws {
         XCTAssertThrowsError(try LiteRTCompiledModel(path: "/nonexistent/model.tflite")) { error in
             XCTAssertTrue("\(error)".contains("/nonexistent/model.tflite"), "\(error)")
