@@ -7,6 +7,7 @@ X-Error-Code on 404s) for these repositories, all holding config.json and model.
 
   test-org/tiny       public; revisions main, v1 (tag) and their commit hashes
                       (files: config.json and model.safetensors of --root)
+  depth-anything/DA3-SMALL  the same files under the CLI's default id (for scripts/run.sh)
   test-org/private    401 unless `Authorization: Bearer secret-token`
   test-org/old-name   307 (relative redirect, no Hub headers) to test-org/tiny, as a renamed repo
   test-org/truncated  LFS body cut in half (Content-Length announces the full size)
@@ -69,7 +70,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(307, {"Location": "/test-org/tiny/resolve/" + "/".join(parts[3:])}, b"", send_body)
         if repo == "test-org/private" and self.headers.get("Authorization") != "Bearer secret-token":
             return self.reply(401, {"X-Error-Code": "RepoNotFound"}, b"Invalid credentials", send_body)
-        if repo not in ("test-org/tiny", "test-org/private", "test-org/truncated", "test-org/corrupt"):
+        if repo not in ("test-org/tiny", "depth-anything/DA3-SMALL", "test-org/private", "test-org/truncated", "test-org/corrupt"):
             return self.reply(404, {"X-Error-Code": "RepoNotFound"}, b"Repository not found", send_body)
         commit = REVISIONS.get(revision)
         if commit is None:
