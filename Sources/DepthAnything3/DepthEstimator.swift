@@ -152,7 +152,7 @@ public final class DepthEstimator: Sendable {
         if options.outputSize == .original, options.method == .upperBoundCrop || options.method == .lowerBoundCrop {
             throw ImageError(file: name, reason: "output size 'original' needs a *_resize method (\(options.method.rawValue) crops the input)")
         }
-        let prepared = try Preprocessor(processRes: options.processRes, method: options.method).prepare(image, file: name)
+        let prepared = try ImagePreparation.official(image, options: options, file: name)
         let result = estimate(prepared)
         return options.outputSize == .original ? result.resized(to: image) : result
     }

@@ -18,6 +18,10 @@ public enum OutputFormat: String, Sendable, CaseIterable, Codable {
     case ply
     /// Coloured point cloud, binary glTF 2.0.
     case glb
+    /// Confidence as a float32 `.npy` (H, W).
+    case conf
+    /// Intrinsics as JSON `{"cx", "cy", "fx", "fy", "height", "width"}` (pixels of the maps).
+    case intrinsics
 
     /// File name suffix appended to an image's output stem.
     public var suffix: String {
@@ -29,6 +33,8 @@ public enum OutputFormat: String, Sendable, CaseIterable, Codable {
         case .vis: return ".vis.png"
         case .ply: return ".ply"
         case .glb: return ".glb"
+        case .conf: return ".conf.npy"
+        case .intrinsics: return ".intrinsics.json"
         }
     }
 
@@ -92,6 +98,11 @@ public enum DepthExporter {
             return PLY.encode(PointCloud.unproject(frame, confThreshPercentile: options.confThreshPercentile, maxPoints: options.maxPoints))
         case .glb:
             return try GLB.encode(PointCloud.unproject(frame, confThreshPercentile: options.confThreshPercentile, maxPoints: options.maxPoints))
+        case .conf:
+            guard let conf = frame.confidence else { throw OutputError(file: "conf", reason: "this result has no confidence map") }
+            return NPY.encode(conf, shape: [frame.height, frame.width])
+        case .intrinsics:
+            return try IntrinsicsJSON.encode(frame.intrinsics, width: frame.width, height: frame.height)
         }
     }
 
@@ -104,5 +115,21 @@ public enum DepthExporter {
             throw OutputError(file: url.path, reason: error.reason)
         }
         try AtomicFile.write(data, to: url)
+    }
+}
+
+/// `{"cx", "cy", "fx", "fy", "height", "width"}`, pretty-printed with sorted keys, newline-terminated.
+enum IntrinsicsJSON {
+    private struct Fields: Encodable {
+        let fx: Double, fy: Double, cx: Double, cy: Double
+        let width: Int, height: Int
+    }
+
+    static func encode(_ k: PinholeIntrinsics, width: Int, height: Int) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var data = try encoder.encode(Fields(fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy, width: width, height: height))
+        data.append(0x0a)
+        return data
     }
 }

@@ -2,30 +2,37 @@ import ArgumentParser
 import DepthAnything3
 import Foundation
 
-/// Runs `da3 depth` over its inputs: the model is loaded once, in the background from the start
-/// (needed from the first image that decodes), each image is decoded, estimated and written;
-/// failures are recorded and the batch goes on.
+/// Runs `da3 depth` over its inputs on one ``DepthPipeline`` (the model loads in the background
+/// from the start): each image is processed and written, failures are recorded and the batch goes
+/// on; a model that cannot be loaded ends it.
 struct DepthBatch {
-    /// The single-image outputs (`--output`, `--confidence`, `--intrinsics`).
-    enum Single { case depth, confidence, intrinsics }
+    /// The model to run.
+    enum ModelChoice {
+        case native(reference: String, precision: Precision, weightCache: WeightCache?)
+        case litert(path: String, accelerator: LiteRTAccelerator, gpuPrecision: LiteRTGPUPrecision)
+
+        var isLiteRT: Bool { if case .litert = self { true } else { false } }
+    }
+
+    /// The files to write: the single-image ones, and per-image ones in a directory.
+    struct OutputChoice {
+        var singles: OutputSet
+        var directory: URL?
+        var formats: [OutputFormat]
+        var export: ExportOptions
+
+        func outputs(stem: String) -> OutputSet {
+            guard let directory else { return singles }
+            return singles.adding(OutputSet(directory: directory, stem: stem, formats: formats, export: export))
+        }
+    }
 
     /// Validated options.
     struct Plan {
         var inputs: [InputExpansion.Item]
-        var model: String
-        /// Run a .tflite through LiteRT on this accelerator instead of the native engine.
-        var litert: LiteRTAccelerator? = nil
-        /// LiteRT: the GPU delegate's arithmetic.
-        var gpuPrecision: LiteRTGPUPrecision = .fp32
-        /// Native engine arithmetic.
-        var precision: Precision = .exact
-        /// Where packed weights are kept between runs (nil: off).
-        var weightCache: WeightCache? = nil
+        var model: ModelChoice
         var options: EstimationOptions
-        var singles: [(Single, URL)]
-        var outputDir: URL?
-        var formats: [OutputFormat]
-        var export: ExportOptions
+        var outputs: OutputChoice
         var quiet: Bool
         var json: Bool
         var timings: Bool
@@ -33,9 +40,6 @@ struct DepthBatch {
 
     let plan: Plan
     init(_ plan: Plan) { self.plan = plan }
-
-    /// Ends one image's `do` block early (the LiteRT path).
-    private struct Done: Error {}
 
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -46,77 +50,34 @@ struct DepthBatch {
             }
         }
         let stems = OutputNaming.stems(for: paths)
-        let progress = BatchProgress(total: paths.count, enabled: !plan.quiet && !plan.json && (paths.count > 1 || plan.outputDir != nil))
+        let progress = BatchProgress(total: paths.count, enabled: !plan.quiet && !plan.json && (paths.count > 1 || plan.outputs.directory != nil))
         let clock = StageClock(enabled: plan.timings)
-        var estimator: DepthEstimator?
         let hasFiles = plan.inputs.contains { if case .file = $0 { true } else { false } }
-        let nativeLoad = plan.litert == nil && hasFiles
-            ? BackgroundModelLoad(model: plan.model, precision: plan.precision, weightCache: plan.weightCache,
-                                quiet: plan.quiet || plan.json) : nil
-        var litertEstimator: LiteRTDepthEstimator?
-        var loadMs = 0.0
+        let loaded = LoadedModel()
+        let pipeline = hasFiles ? makePipeline(loaded) : nil
         var records: [ImageRecord] = []
 
         for (index, item) in plan.inputs.enumerated() {
             let imageStart = DispatchTime.now().uptimeNanoseconds
             var record = ImageRecord(input: paths[index])
             do {
-                guard case .file(let path) = item else {
+                guard case .file(let path) = item, let pipeline else {
                     if case .invalid(let p, let reason) = item { throw UsageError("\(p): \(reason)") }
                     fatalError("unreachable")
                 }
-                let url = URL(fileURLWithPath: path)
-                var t = DispatchTime.now().uptimeNanoseconds
-                let decoded = try ImageDecoder.decode(fileAt: url)
-                record.timings["decode"] = milliseconds(since: t); clock.mark("decode")
-                t = DispatchTime.now().uptimeNanoseconds
-                if let accelerator = plan.litert {
-                    if litertEstimator == nil {
-                        t = DispatchTime.now().uptimeNanoseconds
-                        do {
-                            litertEstimator = try LiteRTDepthEstimator(modelPath: plan.model, accelerator: accelerator,
-                                                                       gpuPrecision: plan.gpuPrecision)
-                            estimatorOrigin = "\(plan.model) (LiteRT \(accelerator.rawValue), \(litertEstimator!.model.libraryPath))"
-                        } catch {
-                            throw FatalError(underlying: error)
-                        }
-                        loadMs = milliseconds(since: t); clock.mark("load model")
+                let (r, written) = try pipeline.process(imageAt: URL(fileURLWithPath: path),
+                                                        outputs: plan.outputs.outputs(stem: stems[index])) { event in
+                    if event.stage != "inference" { clock.mark(event.stage, milliseconds: event.milliseconds) }  // a span of marks
+                    switch event.stage {
+                    case "decode", "preprocess", "inference": record.timings[event.stage, default: 0] += event.milliseconds
+                    case "encode", "write": record.timings["write", default: 0] += event.milliseconds
+                    default: break
                     }
-                    t = DispatchTime.now().uptimeNanoseconds
-                    let prepared = try litertEstimator!.prepare(decoded, file: url.path)
-                    record.timings["preprocess"] = milliseconds(since: t); clock.mark("preprocess")
-                    t = DispatchTime.now().uptimeNanoseconds
-                    var result = try litertEstimator!.estimate(prepared)
-                    if plan.options.outputSize == .original { result = result.resized(to: decoded) }
-                    record.timings["inference"] = milliseconds(since: t); clock.mark("inference")
-                    t = DispatchTime.now().uptimeNanoseconds
-                    record.outputs = try write(result, stem: stems[index])
-                    record.timings["write"] = milliseconds(since: t); clock.mark("write")
-                    record.size = (result.width, result.height, result.processedWidth, result.processedHeight)
-                    throw Done()
                 }
-                let prepared = try Preprocessor(processRes: plan.options.processRes, method: plan.options.method).prepare(decoded, file: url.path)
-                record.timings["preprocess"] = milliseconds(since: t); clock.mark("preprocess")
-                if estimator == nil, let nativeLoad {
-                    do {
-                        (estimator, estimatorOrigin) = try nativeLoad.wait()
-                    } catch {
-                        throw FatalError(underlying: error)
-                    }
-                    loadMs = nativeLoad.milliseconds; clock.mark("load model")
-                }
-                t = DispatchTime.now().uptimeNanoseconds
-                var result = estimator!.estimate(prepared, observer: plan.timings ? { name, _ in clock.mark(name) } : nil)
-                if plan.options.outputSize == .original { result = result.resized(to: decoded) }
-                record.timings["inference"] = milliseconds(since: t)
-                t = DispatchTime.now().uptimeNanoseconds
-                record.outputs = try write(result, stem: stems[index])
-                record.timings["write"] = milliseconds(since: t); clock.mark("write")
-                record.size = (result.width, result.height, result.processedWidth, result.processedHeight)
-            } catch is Done {
-                // LiteRT path finished this image
-            } catch let fatal as FatalError {
-                throw fatal.underlying
+                record.outputs = written.map(\.path)
+                record.size = (r.width, r.height, r.processedWidth, r.processedHeight)
+            } catch let failure as DepthPipeline.ModelLoadFailure {
+                throw failure.underlying
             } catch {
                 record.error = "\(error)"
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -131,8 +92,7 @@ struct DepthBatch {
         let failed = records.filter { $0.error != nil }
         let totalSeconds = milliseconds(since: start) / 1000
         if plan.json {
-            try printJSON(records, loadMs: loadMs, weightCache: estimator?.weightCacheStatus, litert: litertEstimator,
-                          seconds: totalSeconds)
+            try printJSON(records, pipeline: pipeline, loaded: loaded, seconds: totalSeconds)
         } else if !plan.quiet && records.count > 1 {
             var summary = String(format: "%d of %d images processed in %.1f s (%.2f images/s)", records.count - failed.count, records.count,
                                  totalSeconds, Double(records.count - failed.count) / max(totalSeconds, 1e-9))
@@ -144,76 +104,63 @@ struct DepthBatch {
         if !failed.isEmpty { throw ExitCode.failure }
     }
 
-    /// Set when the model loads (for the JSON summary).
-    private var estimatorOrigin: String? {
-        get { OriginBox.shared.value }
-        nonmutating set { OriginBox.shared.value = newValue }
+    /// The pipeline for the chosen model; `loaded` learns where the model came from.
+    private func makePipeline(_ loaded: LoadedModel) -> DepthPipeline {
+        let quiet = plan.quiet || plan.json
+        switch plan.model {
+        case let .native(reference, precision, weightCache):
+            return DepthPipeline(options: plan.options, preparation: .official) {
+                let location = try ModelLoading.locate(reference, quiet: quiet)
+                let estimator = try DepthEstimator(modelPath: location.weightsURL.path, config: location.configuredModel(),
+                                                   precision: precision, weightCache: weightCache)
+                loaded.set(origin: location.origin, weightCache: estimator.weightCacheStatus)
+                return estimator
+            }
+        case let .litert(path, accelerator, gpuPrecision):
+            return DepthPipeline(options: plan.options, preparation: .byEstimator) {
+                let estimator = try LiteRTDepthEstimator(modelPath: path, accelerator: accelerator, gpuPrecision: gpuPrecision)
+                loaded.set(origin: "\(path) (LiteRT \(accelerator.rawValue), \(estimator.model.libraryPath))", litert: estimator)
+                return estimator
+            }
+        }
     }
 
-    /// Writes every requested output for one image; returns the written paths.
-    private func write(_ result: DepthResult, stem: String) throws -> [String] {
-        var files: [(Data, URL)] = []
-        for (kind, url) in plan.singles {
-            switch kind {
-            case .depth: files.append((OutputWriters.npy(result.depth, shape: [result.height, result.width]), url))
-            case .confidence: files.append((OutputWriters.npy(result.confidence, shape: [result.height, result.width]), url))
-            case .intrinsics: files.append((try OutputWriters.intrinsicsJSON(result.intrinsics), url))
-            }
-        }
-        if let dir = plan.outputDir {
-            let frame = result.frame
-            for format in plan.formats {
-                let url = dir.appendingPathComponent(stem + format.suffix)
-                do {
-                    files.append((try DepthExporter.encode(frame, as: format, options: plan.export), url))
-                } catch let error as OutputError {
-                    throw OutputError(file: url.path, reason: error.reason)
-                }
-            }
-        }
-        // Encode everything first, then write: an encoding failure leaves no file of this image.
-        var written: [URL] = []
-        do {
-            for (data, url) in files {
-                try AtomicFile.write(data, to: url)
-                written.append(url)
-            }
-        } catch {
-            for url in written { try? FileManager.default.removeItem(at: url) }
-            throw error
-        }
-        return written.map(\.path)
-    }
-
-    private func printJSON(_ records: [ImageRecord], loadMs: Double, weightCache: WeightCache.Status?,
-                           litert: LiteRTDepthEstimator?, seconds: Double) throws {
+    private func printJSON(_ records: [ImageRecord], pipeline: DepthPipeline?, loaded: LoadedModel, seconds: Double) throws {
         let ok = records.filter { $0.error == nil }.count
         var summary: [String: Any] = [
-            "model": estimatorOrigin ?? plan.model,
-            "model_load_ms": loadMs,
+            "model": loaded.origin ?? {
+                switch plan.model {
+                case .native(let reference, _, _): return reference
+                case .litert(let path, _, _): return path
+                }
+            }(),
+            "model_load_ms": pipeline?.loadMilliseconds ?? 0,
             "succeeded": ok,
             "failed": records.count - ok,
             "total_seconds": seconds,
             "images_per_second": Double(ok) / max(seconds, 1e-9),
             "images": records.map(\.json),
         ]
-        if plan.litert == nil { summary["weight_cache"] = weightCache?.rawValue ?? "off" }
-        if let litert { summary["litert"] = LiteRTReport.json(litert) }
+        if !plan.model.isLiteRT { summary["weight_cache"] = loaded.weightCache?.rawValue ?? "off" }
+        if let litert = loaded.litert { summary["litert"] = LiteRTReport.json(litert) }
         var data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         data.append(0x0a)
         FileHandle.standardOutput.write(data)
     }
 }
 
-/// A model-loading failure: it ends the whole batch.
-struct FatalError: Error {
-    let underlying: Error
-}
+/// What the background load found out, for the summary.
+final class LoadedModel: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: (origin: String?, weightCache: WeightCache.Status?, litert: LiteRTDepthEstimator?) = (nil, nil, nil)
 
-/// Holds the model origin for the summary (the batch runs on one thread).
-final class OriginBox: @unchecked Sendable {
-    static let shared = OriginBox()
-    var value: String?
+    func set(origin: String, weightCache: WeightCache.Status? = nil, litert: LiteRTDepthEstimator? = nil) {
+        lock.withLock { values = (origin, weightCache, litert) }
+    }
+
+    var origin: String? { lock.withLock { values.origin } }
+    var weightCache: WeightCache.Status? { lock.withLock { values.weightCache } }
+    var litert: LiteRTDepthEstimator? { lock.withLock { values.litert } }
 }
 
 /// What happened to one input.

@@ -1,19 +1,16 @@
 import Foundation
 
-/// Wall-clock time between named marks, printed to standard error on request.
+/// Per-stage wall times (the pipeline's events), printed to standard error on request.
 final class StageClock: @unchecked Sendable {
     private let enabled: Bool
-    private var last = DispatchTime.now().uptimeNanoseconds
     private let start = DispatchTime.now().uptimeNanoseconds
     private var marks: [(String, Double)] = []
 
     init(enabled: Bool) { self.enabled = enabled }
 
-    func mark(_ name: String) {
+    func mark(_ name: String, milliseconds: Double) {
         guard enabled else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        marks.append((name, Double(now - last) / 1e6))
-        last = now
+        marks.append((name, milliseconds))
     }
 
     func report() {

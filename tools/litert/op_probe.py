@@ -13,8 +13,9 @@ Probes (input (1, 3, 16, 16) unless said, output depth-shaped (1, 1, 16, 16)):
   transpose_conv    stride-2 CONV_2D then ConvTranspose2d(k=2, s=2): TRANSPOSE_CONV
   resize_align      bilinear upsample with align_corners=True: RESIZE_BILINEAR(align_corners)
   rank5             (1, 1, 3, 16, 16) input, 5-D MUL and RESHAPE to 4-D
-  broadcast_to      a (1, 1, 1, 16) row expanded to (1, 1, 16, 16): BROADCAST_TO
-The census (tools/litert/op_census.py) confirms the probed operator is in each file.
+  broadcast_to      a (1, 1, 1, 16) row expanded to (1, 1, 16, 16) and concatenated: BROADCAST_TO
+The census (tools/litert/op_census.py) confirms the probed operator is in each file. Each
+accelerator's depth is compared with the PyTorch module on the same normalized input.
 """
 
 from __future__ import annotations
@@ -79,11 +80,13 @@ class BroadcastTo(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 1, 1)
+        self.mix = nn.Conv2d(2, 1, 1)
 
     def forward(self, x):
         y = self.conv(x)
         row = y.mean(dim=2, keepdim=True)        # (1, 1, 1, 16)
-        return y + row.expand(1, 1, 16, 16)
+        # concatenated, the expanded row must exist as a tensor: BROADCAST_TO
+        return self.mix(torch.cat([y, row.expand(1, 1, 16, 16)], dim=1))
 
 
 PROBES = {
@@ -115,7 +118,12 @@ def main() -> None:
     out = a.keep or tempfile.mkdtemp(prefix="da3-op-probe-")
     os.makedirs(out, exist_ok=True)
     png = os.path.join(out, "probe.png")
-    Image.fromarray((np.arange(16 * 16 * 3) * 37 % 251).astype(np.uint8).reshape(16, 16, 3)).save(png)
+    rgb = (np.arange(16 * 16 * 3) * 37 % 251).astype(np.uint8).reshape(16, 16, 3)
+    Image.fromarray(rgb).save(png)
+    # the input da3 makes of it: /255, ImageNet mean and std, CHW
+    mean = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+    std = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+    chw = np.ascontiguousarray(((rgb.astype(np.float32) / np.float32(255) - mean) / std).transpose(2, 0, 1))[None]
     torch.manual_seed(0)
     rows = []
     for name, (cls, shape, op) in PROBES.items():
@@ -137,8 +145,13 @@ def main() -> None:
                 outs[acc] = np.load(d).astype(np.float64) if rc2 == 0 else None
                 if rc2 != 0:
                     row[f"{acc}_error"] = se2
-            if outs["cpu"] is not None and outs["gpu"] is not None:
-                row["max_abs_diff_gpu_vs_cpu"] = float(np.max(np.abs(outs["gpu"] - outs["cpu"])))
+            with torch.no_grad():
+                x = torch.from_numpy(chw if len(shape) == 4 else chw[None])
+                ref = m(x).reshape(16, 16).double().numpy()
+            row["reference_max_abs"] = float(np.max(np.abs(ref)))
+            for acc, d in outs.items():
+                if d is not None:
+                    row[f"max_abs_err_{acc}_vs_pytorch"] = float(np.max(np.abs(d - ref)))
         else:
             row["refusal"] = se
         rows.append(row)
