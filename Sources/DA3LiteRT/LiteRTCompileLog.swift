@@ -20,6 +20,13 @@ public struct LiteRTDelegation: Sendable, Equatable {
         self.refusals = refusals
     }
 
+    /// The reason given to an operator the GPU delegate took and then could not prepare: LiteRT
+    /// does not fall back to the CPU for it (`gpu,cpu` fails the same way).
+    public static let failedToPrepare = "failed to prepare on the GPU"
+
+    /// Whether an operator was taken by the GPU delegate and then failed to prepare.
+    public var hasUnpreparedOperator: Bool { refusals.contains { $0.reason == Self.failedToPrepare } }
+
     /// "165 of 1285 operations on the GPU, 1120 on the CPU", or nil without counts.
     public var summary: String? {
         guard let g = gpuOperations, let c = cpuOperations else { return nil }
@@ -67,6 +74,12 @@ struct LiteRTCompileLog {
                 delegation.cpuOperations = c
             }
             if let (op, reason) = Self.refusedOperator(line) { delegation.refuse(op, reason) }
+            // "Node number 4 (BROADCAST_TO) failed to prepare.": taken, then not preparable on the GPU
+            if line.contains("failed to prepare"), let open = line.range(of: "Node number "), let l = line[open.upperBound...].firstIndex(of: "("),
+               let r = line[l...].firstIndex(of: ")") {
+                delegation.refuse(String(line[line.index(after: l)..<r]), LiteRTDelegation.failedToPrepare)
+                notAccelerated = true
+            }
             if line.hasPrefix("ERROR: ") || line.hasPrefix("E0000") || line.hasPrefix("error: ") {
                 if !line.contains("XDG_RUNTIME_DIR") { lastError = Self.message(line) }
             }

@@ -220,7 +220,7 @@ public final class LiteRTCompiledModel: @unchecked Sendable {
         if facts.noAdapter {
             return .noGPUAdapter("LiteRT's GPU accelerator (WebGPU on Vulkan) found no usable Vulkan device")
         }
-        if facts.notAccelerated { return .notGPUClean(facts.delegation) }
+        if facts.notAccelerated || !facts.delegation.refusals.isEmpty { return .notGPUClean(facts.delegation) }
         return .call("LiteRtCreateCompiledModel (GPU)" + (facts.lastError.map { ": \($0)" } ?? ""), status: status)
     }
 

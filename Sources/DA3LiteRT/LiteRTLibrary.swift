@@ -21,6 +21,8 @@ public enum LiteRTError: Error, CustomStringConvertible, Sendable {
     case noGPUAdapter(String)
     /// The model has operators the GPU delegate cannot take, and CPU fallback was not allowed.
     case notGPUClean(LiteRTDelegation)
+    /// The run finished but gave no usable depth (all zeros, or values that are not finite).
+    case unusableOutput(String)
 
     public var description: String {
         switch self {
@@ -39,11 +41,16 @@ public enum LiteRTError: Error, CustomStringConvertible, Sendable {
         case .noGPUAdapter(let reason):
             return "no GPU adapter: \(reason); install a Vulkan driver or select one with VK_ICD_FILENAMES "
                 + "(scripts/install-deps.sh puts SwiftShader in .deps/swiftshader), or use --accelerator cpu"
+        case .unusableOutput(let reason):
+            return "LiteRT returned no usable depth: \(reason)"
         case .notGPUClean(let d):
             var s = "the model is not GPU-clean: the GPU delegate cannot take the whole graph"
             if let summary = d.summary { s += " (\(summary))" }
             if !d.refusals.isEmpty {
                 s += "; refused: " + d.refusals.map(\.description).joined(separator: ", ")
+            }
+            if d.hasUnpreparedOperator {
+                return s + "; LiteRT does not fall back to the CPU for an operator the GPU delegate took (gpu,cpu fails too): use --accelerator cpu"
             }
             return s + "; use --accelerator gpu,cpu to allow CPU fallback"
         }

@@ -87,6 +87,7 @@ public final class LiteRTDepthEstimator: Sendable {
         }
         let outputs = try model.run([inputLayout.arrange(chw: prepared.tensor, width: width, height: height)])
         let depth = outputs[depthOutput.index]
+        try Self.checkUsable(depth, accelerator: model.accelerator, gpuPrecision: model.gpuPrecision)
         let confidence = confidenceOutput.map { outputs[$0] } ?? [Float](repeating: 1, count: depth.count)
         let k = Intrinsics(fx: 0, fy: 0, cx: Double(width) / 2, cy: Double(height) / 2, width: width, height: height)
         return DepthResult(width: width, height: height,
@@ -94,5 +95,18 @@ public final class LiteRTDepthEstimator: Sendable {
                            processedWidth: width, processedHeight: height,
                            depth: depth, confidence: confidence,
                            intrinsics: k, poseEncoding: [], image: prepared.image)
+    }
+
+    /// An accelerator that fails silently (seen: SwiftShader at `--gpu-precision fp16` returns all
+    /// zeros for DA3-Small) must not produce a depth file.
+    static func checkUsable(_ depth: [Float], accelerator: LiteRTAccelerator, gpuPrecision: LiteRTGPUPrecision?) throws {
+        let where_ = "\(accelerator.rawValue)" + (gpuPrecision.map { " at GPU precision \($0.rawValue)" } ?? "")
+        if let bad = depth.first(where: { !$0.isFinite }) {
+            throw LiteRTError.unusableOutput("the depth map holds \(bad) (\(where_)); try --gpu-precision fp32 or --accelerator cpu")
+        }
+        if !depth.contains(where: { $0 != 0 }) {
+            throw LiteRTError.unusableOutput("the depth map is all zeros (\(where_)); the accelerator failed silently; "
+                                             + "try --gpu-precision fp32 or --accelerator cpu")
+        }
     }
 }

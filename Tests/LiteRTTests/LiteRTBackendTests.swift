@@ -1,6 +1,6 @@
 import XCTest
 @testable import DA3LiteRT
-import DepthAnything3
+@testable import DepthAnything3
 import DA3TestSupport
 
 /// The LiteRT backend on `Tests/Fixtures/litert/tiny32_exact_fp32_70x56.tflite`, made from the
@@ -147,6 +147,17 @@ final class LiteRTBackendTests: XCTestCase {
         }
         // NHWC arrangement of a CHW tensor
         XCTAssertEqual(LiteRTInputLayout.nhwc.arrange(chw: [1, 2, 10, 20, 100, 200], width: 2, height: 1), [1, 10, 100, 2, 20, 200])
+    }
+
+    /// A run that gives all zeros or non-finite depth is an error, not a depth file.
+    func testUnusableDepthIsRefused() throws {
+        XCTAssertNoThrow(try LiteRTDepthEstimator.checkUsable([0, 1.5, 2], accelerator: .cpu, gpuPrecision: nil))
+        XCTAssertThrowsError(try LiteRTDepthEstimator.checkUsable([0, 0, 0], accelerator: .gpu, gpuPrecision: .fp16)) { error in
+            XCTAssertTrue("\(error)".contains("all zeros (gpu at GPU precision fp16)"), "\(error)")
+        }
+        XCTAssertThrowsError(try LiteRTDepthEstimator.checkUsable([1, .nan], accelerator: .cpu, gpuPrecision: nil)) { error in
+            XCTAssertTrue("\(error)".contains("nan"), "\(error)")
+        }
     }
 
     func testMissingModelFileIsReported() throws {
