@@ -98,11 +98,6 @@ public struct CPULinear: Sendable {
         forward(x, rows: rows, into: y)
     }
 
-    /// y = gelu(x W^T + b) (exact erf GELU).
-    func forwardGELU(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        forward(x, rows: rows, gelu: true, into: y)
-    }
-
     /// Whether `forward(_:rows:input:...)` runs the parts through the packed FP32 kernel.
     var isPackedF32: Bool { packedF32 != nil }
 
@@ -169,14 +164,6 @@ extension CPULinear {
     /// x W^T + b for rows of x (a multiple of inFeatures values), with plain weights (`init(_:_:)`).
     public func callAsFunction(_ x: [Float]) -> [Float] {
         Linear.forward(x, rows: x.count / inFeatures, weight: weight, bias: bias, outFeatures: outFeatures)
-    }
-
-    /// Wraps already-loaded weights (e.g. a 1x1 convolution viewed as a matrix).
-    init(weight: [Float], bias: [Float], in inFeatures: Int, out outFeatures: Int) {
-        self.inFeatures = inFeatures
-        self.outFeatures = outFeatures
-        self.weight = weight
-        self.bias = bias
     }
 }
 
