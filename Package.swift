@@ -20,17 +20,19 @@ let package = Package(
         .target(name: "CKernels", linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
         // Tensors, CPU kernels, the backend protocol and the CPU backend's operators: no model knowledge.
         .target(name: "DA3Kernels", dependencies: ["CBLAS", "CKernels"]),
+        // The types every layer shares: the one file error, camera intrinsics.
+        .target(name: "DA3Core"),
         // Memory-mapped safetensors reader.
-        .target(name: "SafeTensors"),
+        .target(name: "SafeTensors", dependencies: ["DA3Core"]),
         // Weight sources and loading, the prepared-weight cache file, deterministic synthetic weights.
         .target(name: "DA3Weights", dependencies: ["DA3Kernels", "SafeTensors", "CKernels"]),
         // The Depth Anything 3 network, written once against the backend protocol: presets, checkpoint
         // keys, backbone, head, camera decoder.
-        .target(name: "DA3Model", dependencies: ["DA3Kernels", "DA3Weights", "SafeTensors"]),
+        .target(name: "DA3Model", dependencies: ["DA3Core", "DA3Kernels", "DA3Weights", "SafeTensors"]),
         // Image decoding and OpenCV-exact resizing / official preprocessing.
-        .target(name: "DA3Image", dependencies: ["CTurboJPEG", "CSPNG"]),
-        // Output formats: NPY/NPZ, 16-bit PNG, PFM, colour-mapped PNG, PLY/GLB point clouds.
-        .target(name: "DepthIO", dependencies: ["DA3Image", "CSPNG"]),
+        .target(name: "DA3Image", dependencies: ["DA3Core", "CTurboJPEG", "CSPNG"]),
+        // The depth result and its output formats: NPY/NPZ, 16-bit PNG, PFM, colour-mapped PNG, PLY/GLB point clouds.
+        .target(name: "DepthIO", dependencies: ["DA3Core", "DA3Image", "CSPNG"]),
         // Hugging Face Hub downloads into the standard Hub cache.
         .target(name: "DA3Hub"),
         // LiteRT backend: libLiteRt.so (PyPI ai-edge-litert) loaded at run time; builds without it.

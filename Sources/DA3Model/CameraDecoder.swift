@@ -1,18 +1,7 @@
+@_exported import DA3Core
 import Foundation
 import DA3Kernels
 import DA3Weights
-
-/// Camera intrinsics in pixels of the processed image.
-public struct Intrinsics: Sendable, Equatable, Codable {
-    public var fx: Double, fy: Double, cx: Double, cy: Double
-    /// Processed image size these intrinsics refer to.
-    public var width: Int, height: Int
-
-    public init(fx: Double, fy: Double, cx: Double, cy: Double, width: Int, height: Int) {
-        self.fx = fx; self.fy = fy; self.cx = cx; self.cy = cy
-        self.width = width; self.height = height
-    }
-}
 
 /// The camera decoder (`model/cam_dec.py`) and the pose-encoding → intrinsics conversion
 /// (`pose_encoding_to_extri_intri` in `model/utils/transform.py`). It runs on the host whatever the

@@ -28,17 +28,7 @@ extension WeightSource {
 }
 
 /// Checkpoint loading problems (missing/unexpected tensors, shape mismatches), naming the key.
-public struct CheckpointError: Error, CustomStringConvertible, Sendable {
-    public let file: String
-    public let reason: String
-
-    public init(file: String, reason: String) {
-        self.file = file
-        self.reason = reason
-    }
-
-    public var description: String { "\(file): \(reason)" }
-}
+public typealias CheckpointError = FileError
 
 /// A safetensors checkpoint as a weight source.
 public final class SafeTensorsWeightSource: WeightSource {

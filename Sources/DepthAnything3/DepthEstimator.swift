@@ -29,55 +29,6 @@ public struct EstimationOptions: Sendable {
     }
 }
 
-/// Depth, confidence and intrinsics for one image.
-public struct DepthResult: Sendable {
-    /// Size of the maps (the processed size, or the original size with ``OutputSize/original``).
-    public let width: Int, height: Int
-    /// Size of the input image before preprocessing.
-    public let originalWidth: Int, originalHeight: Int
-    /// Size of the image the network processed (both multiples of 14).
-    public let processedWidth: Int, processedHeight: Int
-    /// Depth, row-major `height x width`.
-    public let depth: [Float]
-    /// Confidence (>= 1), row-major `height x width`.
-    public let confidence: [Float]
-    /// Focal lengths and principal point in pixels of the maps (`width x height`).
-    public let intrinsics: Intrinsics
-    /// Raw camera decoder output: translation (3), quaternion xyzw (4), fov_h, fov_w (radians).
-    public let poseEncoding: [Float]
-    /// The RGB image at the maps' size (the processed image, or the input).
-    public let image: RGBImage
-
-    /// The result as a ``DepthFrame`` for the writers in ``DepthExporter``.
-    public var frame: DepthFrame {
-        DepthFrame(width: width, height: height, depth: depth, confidence: confidence,
-                   intrinsics: PinholeIntrinsics(fx: intrinsics.fx, fy: intrinsics.fy, cx: intrinsics.cx, cy: intrinsics.cy),
-                   image: image, processedWidth: processedWidth, processedHeight: processedHeight)
-    }
-
-    /// Writes the result in `format` to `url` atomically.
-    public func write(_ format: OutputFormat, to url: URL, options: ExportOptions = .init()) throws {
-        try DepthExporter.write(frame, as: format, to: url, options: options)
-    }
-
-    /// The coloured point cloud in the camera frame (see ``PointCloud/unproject(_:confThreshPercentile:maxPoints:)``).
-    public func pointCloud(confThreshPercentile: Double = 40, maxPoints: Int = 1_000_000) -> PointCloud {
-        PointCloud.unproject(frame, confThreshPercentile: confThreshPercentile, maxPoints: maxPoints)
-    }
-
-    /// This result resized to `original` (the input image): maps resized bilinearly, intrinsics scaled.
-    public func resized(to original: RGBImage) -> DepthResult {
-        let w = original.width, h = original.height
-        let sx = Double(w) / Double(width), sy = Double(h) / Double(height)
-        let k = Intrinsics(fx: intrinsics.fx * sx, fy: intrinsics.fy * sy, cx: intrinsics.cx * sx, cy: intrinsics.cy * sy, width: w, height: h)
-        return DepthResult(width: w, height: h, originalWidth: originalWidth, originalHeight: originalHeight,
-                           processedWidth: processedWidth, processedHeight: processedHeight,
-                           depth: FloatMapResize.bilinear(depth, width: width, height: height, newWidth: w, newHeight: h),
-                           confidence: FloatMapResize.bilinear(confidence, width: width, height: height, newWidth: w, newHeight: h),
-                           intrinsics: k, poseEncoding: poseEncoding, image: original)
-    }
-}
-
 /// Loads a Depth Anything 3 checkpoint once and estimates depth for many images.
 ///
 /// ```swift

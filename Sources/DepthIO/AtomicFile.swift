@@ -1,3 +1,4 @@
+import DA3Core
 import Foundation
 
 /// Atomic file writes: data goes to a hidden temporary file in the destination directory and is
@@ -37,18 +38,4 @@ public enum AtomicFile {
 }
 
 /// A failure writing an output file, naming it.
-public struct OutputError: Error, CustomStringConvertible, Sendable {
-    /// The output file.
-    public let file: String
-    /// One-line cause.
-    public let reason: String
-
-    /// Creates an error for `file` with the one-line `reason`.
-    public init(file: String, reason: String) {
-        self.file = file
-        self.reason = reason
-    }
-
-    /// `"<file>: <reason>"`.
-    public var description: String { "\(file): \(reason)" }
-}
+public typealias OutputError = FileError

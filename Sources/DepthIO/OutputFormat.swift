@@ -81,9 +81,9 @@ public enum DepthExporter {
             return NPY.encode(frame.depth, shape: [frame.height, frame.width])
         case .npz:
             var members: [(name: String, npy: Data)] = [("depth", NPY.encode(frame.depth, shape: [frame.height, frame.width]))]
-            if let conf = frame.confidence { members.append(("conf", NPY.encode(conf, shape: [frame.height, frame.width]))) }
+            members.append(("conf", NPY.encode(frame.confidence, shape: [frame.height, frame.width])))
             members.append(("intrinsics", NPY.encode(frame.intrinsics.matrix, shape: [3, 3])))
-            if let image = frame.image { members.append(("image", NPY.encode(image.pixels, shape: [frame.height, frame.width, 3]))) }
+            members.append(("image", NPY.encode(frame.image.pixels, shape: [frame.height, frame.width, 3])))
             members.append(("processed_size", NPY.encode([Int64(frame.processedHeight), Int64(frame.processedWidth)], shape: [2])))
             return NPZ.encode(members)
         case .png16:
@@ -92,17 +92,16 @@ public enum DepthExporter {
             return PFM.encode(frame.depth, width: frame.width, height: frame.height)
         case .vis:
             var vis = DepthVisualizer.render(frame.depth, width: frame.width, height: frame.height, colorMap: options.colorMap)
-            if options.sideBySide, let image = frame.image { vis = DepthVisualizer.sideBySide(image, vis) }
+            if options.sideBySide { vis = DepthVisualizer.sideBySide(frame.image, vis) }
             return try PNGEncoder.encode(vis)
         case .ply:
             return PLY.encode(PointCloud.unproject(frame, confThreshPercentile: options.confThreshPercentile, maxPoints: options.maxPoints))
         case .glb:
             return try GLB.encode(PointCloud.unproject(frame, confThreshPercentile: options.confThreshPercentile, maxPoints: options.maxPoints))
         case .conf:
-            guard let conf = frame.confidence else { throw OutputError(file: "conf", reason: "this result has no confidence map") }
-            return NPY.encode(conf, shape: [frame.height, frame.width])
+            return NPY.encode(frame.confidence, shape: [frame.height, frame.width])
         case .intrinsics:
-            return try IntrinsicsJSON.encode(frame.intrinsics, width: frame.width, height: frame.height)
+            return try IntrinsicsJSON.encode(frame.intrinsics)
         }
     }
 
@@ -119,16 +118,12 @@ public enum DepthExporter {
 }
 
 /// `{"cx", "cy", "fx", "fy", "height", "width"}`, pretty-printed with sorted keys, newline-terminated.
-enum IntrinsicsJSON {
-    private struct Fields: Encodable {
-        let fx: Double, fy: Double, cx: Double, cy: Double
-        let width: Int, height: Int
-    }
-
-    static func encode(_ k: PinholeIntrinsics, width: Int, height: Int) throws -> Data {
+public enum IntrinsicsJSON {
+    /// The JSON bytes of `k`.
+    public static func encode(_ k: Intrinsics) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        var data = try encoder.encode(Fields(fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy, width: width, height: height))
+        var data = try encoder.encode(k)
         data.append(0x0a)
         return data
     }

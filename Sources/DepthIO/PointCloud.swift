@@ -26,15 +26,15 @@ public struct PointCloud: Sendable {
     public static func unproject(_ frame: DepthFrame, confThreshPercentile: Double = 40, maxPoints: Int = 1_000_000) -> PointCloud {
         let n = frame.width * frame.height
         var threshold = -Float.infinity
-        if confThreshPercentile > 0, let conf = frame.confidence, !conf.isEmpty {
-            threshold = percentile(conf, confThreshPercentile)
+        if confThreshPercentile > 0, !frame.confidence.isEmpty {
+            threshold = percentile(frame.confidence, confThreshPercentile)
         }
         var keep = [Int]()
         keep.reserveCapacity(n)
         for i in 0..<n {
             let d = frame.depth[i]
             guard d.isFinite, d > 0 else { continue }
-            if let conf = frame.confidence, conf[i] < threshold { continue }
+            if frame.confidence[i] < threshold { continue }
             keep.append(i)
         }
         if maxPoints >= 0, keep.count > maxPoints {
@@ -48,11 +48,7 @@ public struct PointCloud: Sendable {
         for i in keep {
             let u = Double(i % frame.width), v = Double(i / frame.width), d = Double(frame.depth[i])
             positions += [Float((u - k.cx) / k.fx * d), Float((v - k.cy) / k.fy * d), Float(d)]
-            if let image = frame.image {
-                colors += [image.pixels[3 * i], image.pixels[3 * i + 1], image.pixels[3 * i + 2]]
-            } else {
-                colors += [255, 255, 255]
-            }
+            colors += [frame.image.pixels[3 * i], frame.image.pixels[3 * i + 1], frame.image.pixels[3 * i + 2]]
         }
         return PointCloud(positions: positions, colors: colors)
     }

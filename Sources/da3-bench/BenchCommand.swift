@@ -92,8 +92,8 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             if let depthDir {
-                try OutputWriters.writeAtomically(OutputWriters.npy(result.depth, shape: [h, w]),
-                                                  to: URL(fileURLWithPath: depthDir).appendingPathComponent("depth_\(key).npy"))
+                try AtomicFile.write(NPY.encode(result.depth, shape: [h, w]),
+                                   to: URL(fileURLWithPath: depthDir).appendingPathComponent("depth_\(key).npy"))
             }
             sizeReports[key] = ["forward_median_s": result.forwardMedian, "forward_min_s": result.forwardMin,
                                 "forward_runs_s": result.forwardRuns,
@@ -116,7 +116,7 @@ struct BenchCommand: ParsableCommand {
         report["peak_rss_mb"] = rss
         if let json {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-            try OutputWriters.writeAtomically(data, to: URL(fileURLWithPath: json))
+            try AtomicFile.write(data, to: URL(fileURLWithPath: json))
         }
     }
 }

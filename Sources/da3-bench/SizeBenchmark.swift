@@ -59,7 +59,7 @@ struct SizeBenchmark {
             }, captureFullResolution: false)
             let forwardTime = ["backbone", "head", "camera"].reduce(0) { $0 + (times[$1] ?? 0) }
             _ = clock.lap()
-            _ = OutputWriters.npy(out.depth, shape: [height, width])
+            _ = NPY.encode(out.depth, shape: [height, width])
             depth = out.depth
             times["postprocess"] = clock.lap()
             guard iteration > 0 else { continue }  // warm-up

@@ -20,7 +20,7 @@ final class FormatRoundTripTests: XCTestCase {
         }
         depth[5] = 0; depth[40] = .nan
         return DepthFrame(width: w, height: h, depth: depth, confidence: conf,
-                          intrinsics: PinholeIntrinsics(fx: 40.5, fy: 41.25, cx: 18.2, cy: 11.1),
+                          intrinsics: Intrinsics(fx: 40.5, fy: 41.25, cx: 18.2, cy: 11.1, width: w, height: h),
                           image: RGBImage(width: w, height: h, pixels: pixels), processedWidth: 42, processedHeight: 28)
     }
 
@@ -43,7 +43,7 @@ final class FormatRoundTripTests: XCTestCase {
         let k = try Readers.npy(members["intrinsics.npy"]!)
         XCTAssertEqual(k.shape, [3, 3]); XCTAssertEqual(k.floats, [40.5, 0, Float(18.2), 0, 41.25, Float(11.1), 0, 0, 1])
         let img = try Readers.npy(members["image.npy"]!)
-        XCTAssertEqual(img.descr, "|u1"); XCTAssertEqual(img.shape, [23, 37, 3]); XCTAssertEqual(img.data, f.image!.pixels)
+        XCTAssertEqual(img.descr, "|u1"); XCTAssertEqual(img.shape, [23, 37, 3]); XCTAssertEqual(img.data, f.image.pixels)
         XCTAssertEqual(try Readers.npy(members["processed_size.npy"]!).int64s, [28, 42])
         try numpyCheck(members: members)
     }
@@ -112,7 +112,7 @@ final class FormatRoundTripTests: XCTestCase {
     /// Independent unprojection in Double for the points kept at percentile `p`.
     func expectedPoints(percentile p: Double) -> [(Double, Double, Double, Int)] {
         let f = Self.frame()
-        let sorted = f.confidence!.sorted()
+        let sorted = f.confidence.sorted()
         let pos = p / 100 * Double(sorted.count - 1)
         let lo = Int(pos), frac = pos - Double(lo)
         let a = Double(sorted[lo]), b = Double(sorted[min(lo + 1, sorted.count - 1)])
@@ -120,7 +120,7 @@ final class FormatRoundTripTests: XCTestCase {
         var out: [(Double, Double, Double, Int)] = []
         for i in 0..<(f.width * f.height) {
             let d = Double(f.depth[i])
-            guard d.isFinite, d > 0, Double(f.confidence![i]) >= Float(thr).doubleValue else { continue }
+            guard d.isFinite, d > 0, Double(f.confidence[i]) >= Float(thr).doubleValue else { continue }
             let u = Double(i % f.width), v = Double(i / f.width)
             let x: Double = (u - 18.2) / 40.5 * d
             let y: Double = (v - 11.1) / 41.25 * d
@@ -134,7 +134,7 @@ final class FormatRoundTripTests: XCTestCase {
         let expected = expectedPoints(percentile: 30)
         XCTAssertEqual(ply.positions.count, expected.count * 3)
         XCTAssertLessThan(expected.count, 37 * 23 - 2)
-        let img = Self.frame().image!.pixels
+        let img = Self.frame().image.pixels
         for (j, e) in expected.enumerated() {
             XCTAssertEqual(Double(ply.positions[3 * j]), e.0, accuracy: 1e-5)
             XCTAssertEqual(Double(ply.positions[3 * j + 1]), e.1, accuracy: 1e-5)
