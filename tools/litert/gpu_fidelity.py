@@ -33,6 +33,15 @@ sys.path.insert(0, HERE)
 import numpy as np  # noqa: E402
 
 
+def cpu_name() -> str:
+    """`model name`, family and model from /proc/cpuinfo (e.g. AMD EPYC, family 25 model 17 = Zen 4)."""
+    fields = {}
+    for line in open("/proc/cpuinfo"):
+        k, _, v = line.partition(":")
+        fields.setdefault(k.strip(), v.strip())
+    return f"{fields.get('model name')} (family {fields.get('cpu family')}, model {fields.get('model')})"
+
+
 def da3(binary: str, args: list[str], env: dict) -> dict:
     p = subprocess.run([binary] + args + ["--json"], capture_output=True, text=True, env=env)
     if p.returncode != 0:
@@ -47,7 +56,7 @@ def main() -> None:
     ap.add_argument("--compile", nargs="*", default=[], help=".tflite files to compile onto the GPU only")
     ap.add_argument("--da3", default=os.path.join(ROOT, ".build", "release", "da3"))
     ap.add_argument("--icd", default=None, help="VK_ICD_FILENAMES for the runs")
-    ap.add_argument("--precisions", default="fp32,fp16")
+    ap.add_argument("--precisions", default="fp32,fp16", help="GPU precisions to run (empty: CPU accelerator only)")
     ap.add_argument("--src", default=os.environ.get("DA3_SRC"))
     ap.add_argument("--json", default=None, help="write the results here")
     a = ap.parse_args()
@@ -75,7 +84,7 @@ def main() -> None:
             official[(H, W)] = convert.official_depth(net, convert.synthetic_input(H, W))
         ref = official[(H, W)]
         cpu = None
-        for acc, prec in [("cpu", None)] + [("gpu", p) for p in a.precisions.split(",")]:
+        for acc, prec in [("cpu", None)] + [("gpu", p) for p in a.precisions.split(",") if p]:
             out = os.path.join(tmp, "d.npy")
             args = ["depth", png, "--backend", "litert", "--model", model, "--accelerator", acc, "--output", out]
             if prec:
@@ -105,7 +114,7 @@ def main() -> None:
     if a.json:
         os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
         with open(a.json, "w") as f:
-            json.dump({"machine": platform.processor() or platform.machine(), "cpu": open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": "),
+            json.dump({"machine": platform.machine(), "cpu": cpu_name(),
                        "vk_icd_filenames": env.get("VK_ICD_FILENAMES"), "runs": rows, "compiles": compiled}, f, indent=1)
 
 

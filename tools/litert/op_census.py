@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Operator census of a .tflite: lists every operator (builtin name, count, max tensor rank) and
-fails (exit 1) if the model holds anything the LiteRT mobile-GPU delegate rejects.
+fails (exit 1) if the model holds anything the LiteRT *mobile* GPU delegate rejects, as the DA3-Small
+model card found it on its Pixel 8a. These rules are for that delegate only: LiteRT's WebGPU GPU
+accelerator (the desktop one in the ai-edge-litert wheel) accepts TRANSPOSE_CONV and
+align_corners=True RESIZE_BILINEAR and still refuses 5-D tensors and BROADCAST_TO, as measured by
+tools/litert/op_probe.py (README, "On the GPU").
 
     python3 tools/litert/op_census.py MODEL.tflite [MODEL2.tflite ...] [--json]
 
