@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only time the individual kernels (convolutions, attention, linear layers) on DA3-Small shapes.")
     var kernels = false
 
+    @Flag(help: "Only time the work around the network: large-image resizes (the official preprocessing) and synthetic weight generation.")
+    var inputs = false
+
     @Flag(help: "Also print the median time up to each observer mark (every block and head stage).")
     var marks = false
 
@@ -55,6 +58,10 @@ struct BenchCommand: ParsableCommand {
         }
         if kernels {
             KernelBenchmark.run(repeats: runs)
+            return
+        }
+        if inputs {
+            InputBenchmark.run(repeats: runs)
             return
         }
         let peerResults = try peers.map { try PeerResults(path: $0) }

@@ -23,13 +23,31 @@ func example(imageURLs: [URL], jpegBytes: Data, pixels: [UInt8], width: Int, hei
 }
 // END README EXAMPLE
 
+// BEGIN README PIPELINE EXAMPLE
+func pipelineExample(photos: [URL], outputDirectory: URL) throws {
+    let pipeline = DepthPipeline(options: EstimationOptions(processRes: 504), preparation: .official) {
+        try DepthEstimator(model: "depth-anything/DA3-SMALL")    // loads while the first photo decodes
+    }
+    for url in photos {
+        let outputs = OutputSet(directory: outputDirectory, stem: url.deletingPathExtension().lastPathComponent,
+                                formats: [.npz, .vis, .intrinsics])
+        let (result, files) = try pipeline.process(imageAt: url, outputs: outputs) { event in
+            print(event.stage, event.milliseconds)             // decode, preprocess, load model, block.0, ..., write
+        }
+        print(result.width, result.height, files.map(\.lastPathComponent))
+    }
+}
+// END README PIPELINE EXAMPLE
+
 /// The README's examples: the Swift one is this file's compiled copy; the CLI quick start runs.
 final class ReadmeExampleTests: TemporaryDirectoryTestCase {
     func testReadmeSwiftExampleIsCompiledVerbatim() throws {
         let readme = try String(contentsOf: Fixtures.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
         let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let start = source.range(of: "// BEGIN README EXAMPLE\n")!.upperBound, end = source.range(of: "// END README EXAMPLE")!.lowerBound
-        XCTAssertTrue(readme.contains(String(source[start..<end])), "README library example differs from the compiled copy")
+        for name in ["README EXAMPLE", "README PIPELINE EXAMPLE"] {
+            let start = source.range(of: "// BEGIN \(name)\n")!.upperBound, end = source.range(of: "// END \(name)\n")!.lowerBound
+            XCTAssertTrue(readme.contains(String(source[start..<end])), "README's \(name) differs from the compiled copy")
+        }
     }
 
     /// The same calls against the local Hub server (as `test-org/tiny`) and a temporary folder.
@@ -51,5 +69,32 @@ final class ReadmeExampleTests: TemporaryDirectoryTestCase {
         let px = try estimator.estimate(rgb: r.image.pixels, width: r.width, height: r.height, options: EstimationOptions(processRes: 70))
         XCTAssertEqual(px.processedWidth, r.width)
         XCTAssertEqual(try leftovers(), ["cache", "photo.depth.png", "photo.glb", "photo.jpg"])
+    }
+
+    /// The pipeline example's calls on the tiny checkpoint: every stage reported once per image in
+    /// order, the files written, and the result equal to `DepthEstimator.estimate(imageAt:)`.
+    func testReadmePipelineExampleRuns() throws {
+        let demo = Fixtures.sharedImages.appendingPathComponent("demo01.jpg")
+        guard FileManager.default.fileExists(atPath: demo.path) else { throw XCTSkip("../shared/images is absent") }
+        let options = EstimationOptions(processRes: 70)
+        let pipeline = DepthPipeline(options: options, preparation: .official) {
+            try DepthEstimator(modelPath: Fixtures.url("tiny").path)
+        }
+        var stages: [String] = []
+        let (result, files) = try pipeline.process(imageAt: demo, outputs: OutputSet(directory: tempDir, stem: "demo01",
+                                                                                    formats: [.npz, .vis, .intrinsics])) {
+            stages.append($0.stage)
+        }
+        XCTAssertEqual(files.map(\.lastPathComponent), ["demo01.npz", "demo01.vis.png", "demo01.intrinsics.json"])
+        XCTAssertEqual(Array(stages.prefix(3)), ["decode", "preprocess", "load model"])
+        XCTAssertEqual(Array(stages.suffix(3)), ["inference", "encode", "write"])
+        XCTAssertTrue(stages.contains("block.0"), "\(stages)")
+        let direct = try DepthEstimator(modelPath: Fixtures.url("tiny").path).estimate(imageAt: demo, options: options)
+        XCTAssertEqual(result.depth, direct.depth)
+        XCTAssertEqual(result.intrinsics, direct.intrinsics)
+        // the model loaded once; later images do not report the load again
+        stages = []
+        _ = try pipeline.estimate(imageAt: demo) { stages.append($0.stage) }
+        XCTAssertFalse(stages.contains("load model"))
     }
 }

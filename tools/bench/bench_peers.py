@@ -31,6 +31,8 @@ DEFAULT_SRC = os.environ.get("DA3_SRC", "/tmp/setup/src")
 RUNTIMES = ("pytorch", "onnxruntime", "litert")
 # The Swift engine (da3-bench, --engine) in its two precisions, timed in the same rounds as the peers.
 ENGINE_RUNTIMES = ("engine", "engine-fast")
+# A second da3-bench (--engine-before: the engine before a change), timed in the same rounds.
+BEFORE_RUNTIMES = ("engine-before", "engine-fast-before")
 DEFAULT_ENGINE = os.path.join(ROOT, ".build", "release", "da3-bench")
 # The whole `da3 depth` process (--process): start-up, load, decode, preprocess, forward, write.
 PROCESS_RUNTIME = "da3-process"
@@ -325,8 +327,9 @@ def run_engine(args, rt, key, out_npy, timeout=3600):
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "engine.json")
-        cmd = [args.engine, "--sizes", key, "--runs", str(args.runs), "--threads", str(args.threads),
-               "--precision", "fast" if rt == "engine-fast" else "exact", "--json", report, "--depth-dir", tmp]
+        binary = args.engine_before if rt in BEFORE_RUNTIMES else args.engine
+        cmd = [binary, "--sizes", key, "--runs", str(args.runs), "--threads", str(args.threads),
+               "--precision", "fast" if rt.startswith("engine-fast") else "exact", "--json", report, "--depth-dir", tmp]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed (rc {p.returncode}):\n{(p.stdout[-1500:] + p.stderr[-3000:]).strip()}")
@@ -481,6 +484,9 @@ def main() -> None:
                     help="also time the Swift engine (exact and fast precision) with this da3-bench binary "
                          f"(default {os.path.relpath(DEFAULT_ENGINE, ROOT)}; build it with "
                          "`swift build -c release --product da3-bench`), side by side with the peers")
+    ap.add_argument("--engine-before", default=None, metavar="DA3_BENCH",
+                    help="with --engine: also time this second da3-bench binary (the engine before a change) in "
+                         "both precisions, in the same interleaved rounds (runtimes engine-before, engine-fast-before)")
     ap.add_argument("--process", nargs="?", const=DEFAULT_DA3, default=None, metavar="DA3",
                     help="also time whole `da3 depth` processes (one image each: start-up, model load, decode, "
                          "preprocess, forward, write) with this da3 binary "
@@ -507,10 +513,13 @@ def main() -> None:
     runtimes = [r for r in a.runtimes.split(",") if r]
     if a.engine:
         runtimes += [r for r in ENGINE_RUNTIMES if r not in runtimes]
+    if a.engine_before:
+        assert a.engine, "--engine-before needs --engine"
+        runtimes += [r for r in BEFORE_RUNTIMES if r not in runtimes]
     if a.process:
         runtimes.append(PROCESS_RUNTIME)
     for r in runtimes:
-        assert r in RUNTIMES + ENGINE_RUNTIMES + (PROCESS_RUNTIME,), r
+        assert r in RUNTIMES + ENGINE_RUNTIMES + BEFORE_RUNTIMES + (PROCESS_RUNTIME,), r
         assert a.engine or r not in ENGINE_RUNTIMES, f"{r} needs --engine"
     for (H, W) in sizes:
         assert H % 14 == 0 and W % 14 == 0, f"{H}x{W}: sides must be multiples of 14"
@@ -570,7 +579,7 @@ def main() -> None:
                 try:
                     if rt == PROCESS_RUNTIME:
                         ri = run_process(a, key)
-                    elif rt in ENGINE_RUNTIMES:
+                    elif rt in ENGINE_RUNTIMES + BEFORE_RUNTIMES:
                         ri = run_engine(a, rt, key, outs[rt])
                     else:
                         ri = run_child(a, "--child", "run", "--runtime", rt, "--size", key, "--runs", str(a.runs),
@@ -650,18 +659,18 @@ def measure_gemm(a, res, when):
 
 def print_table(key, S, runtimes, peak):
     fl = S["flops"]
-    print(f"  {'runtime':<12} {'median s':>9} {'min s':>8} {'GFLOP/s':>8} {'%peak':>6} {'peak RSS MB':>12} "
+    print(f"  {'runtime':<18} {'median s':>9} {'min s':>8} {'GFLOP/s':>8} {'%peak':>6} {'peak RSS MB':>12} "
           f"{'corr':>12} {'max rel':>9}")
     for rt in runtimes:
         r = S.get(rt)
         if not r or "error" in r:
-            print(f"  {rt:<12} FAILED")
+            print(f"  {rt:<18} FAILED")
             continue
         gf = fl / r["median_s"] / 1e9
         pk = f"{100 * gf / peak:5.1f}%" if peak else "   n/a"
         c = f"{r['corr']:.9f}" if r.get("corr") is not None else "n/a"
         mr = f"{r['max_rel_err']:.1e}" if r.get("max_rel_err") is not None else "n/a"
-        print(f"  {rt:<12} {r['median_s']:9.3f} {r['min_s']:8.3f} {gf:8.1f} {pk:>6} {r['peak_rss_mb']:12.0f} "
+        print(f"  {rt:<18} {r['median_s']:9.3f} {r['min_s']:8.3f} {gf:8.1f} {pk:>6} {r['peak_rss_mb']:12.0f} "
               f"{c:>12} {mr:>9}", flush=True)
     for rt in ENGINE_RUNTIMES:
         r = S.get(rt)
@@ -670,6 +679,11 @@ def print_table(key, S, runtimes, peak):
         ratios = {p: r["median_s"] / S[p]["median_s"] for p in RUNTIMES if S.get(p, {}).get("median_s")}
         S.setdefault("ratios", {})[rt] = ratios
         print(f"  {rt} / peer (medians): " + ", ".join(f"{p} {v:.2f}" for p, v in ratios.items()), flush=True)
+    for after, before in zip(ENGINE_RUNTIMES, BEFORE_RUNTIMES):
+        if S.get(after, {}).get("median_s") and S.get(before, {}).get("median_s"):
+            ratio = S[after]["median_s"] / S[before]["median_s"]
+            S.setdefault("ratios", {}).setdefault(after, {})["before"] = ratio
+            print(f"  {after} / {before} (medians): {ratio:.3f}", flush=True)
     r = S.get(PROCESS_RUNTIME)
     if r and "error" not in r and S.get("litert", {}).get("median_s"):
         S.setdefault("ratios", {})[PROCESS_RUNTIME] = {"litert": r["median_s"] / S["litert"]["median_s"]}
