@@ -1,4 +1,7 @@
-/// `nn.Linear` weights: W (out x in), b (out).
+/// `nn.Linear` on the CPU: W (out x in) and b (out) in the form its kernel reads (packed FP32 panels
+/// for `GEMMF32` on AVX-512, packed bfloat16 pairs for `GEMMBF16` in `Precision.fast`, or plain W for
+/// BLAS), with the fusions the backend's operators use (input rows rewritten per part, e.g. a
+/// LayerNorm; output parts post-processed; GELU; residual accumulation; the fused MLP).
 public struct CPULinear: Sendable {
     let inFeatures: Int, outFeatures: Int
     var weight: [Float]
@@ -21,7 +24,7 @@ public struct CPULinear: Sendable {
     /// `Precision.fast`, the FP32 micro-kernel's panels otherwise, plain W without AVX-512), with
     /// an optional per-output scale (LayerScale gamma) multiplied into W and b, as `scaleOutputs`.
     /// The checkpoint's F32 weights are packed from the mapped file without an intermediate copy,
-    /// or the packed form comes from the loader's weight cache file (see `WeightLoader`).
+    /// or the packed form comes from the loader's weight cache file (see `ParameterLoader`).
     /// `weightShape` is the stored shape when it is not [out, in] (a convolution read as a matrix).
     init(packing loader: any ParameterLoader, _ p: LinearParameters, precision: Precision) throws {
         let (key, inFeatures, outFeatures) = (p.key, p.inFeatures, p.outFeatures)
