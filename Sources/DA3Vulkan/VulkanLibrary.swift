@@ -11,12 +11,15 @@ public final class VulkanLibrary: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
     let getInstanceProcAddr: PFN_vkGetInstanceProcAddr
 
-    /// Opens `path`, else `$DA3_VULKAN_LIB`, else `libvulkan.so.1` (then `libvulkan.so`).
+    /// Opens `path`, else `$DA3_VULKAN_LIB` (only it, when set), else `libvulkan.so.1` (then `libvulkan.so`).
     public init(path: String? = nil) throws {
-        var candidates: [String] = []
-        if let path { candidates = [path] } else {
-            if let env = ProcessInfo.processInfo.environment["DA3_VULKAN_LIB"], !env.isEmpty { candidates.append(env) }
-            candidates += ["libvulkan.so.1", "libvulkan.so"]
+        let candidates: [String]
+        if let path {
+            candidates = [path]
+        } else if let env = ProcessInfo.processInfo.environment["DA3_VULKAN_LIB"], !env.isEmpty {
+            candidates = [env]
+        } else {
+            candidates = ["libvulkan.so.1", "libvulkan.so"]
         }
         var lastError = ""
         for candidate in candidates {
