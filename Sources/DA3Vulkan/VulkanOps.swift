@@ -28,18 +28,38 @@ extension VulkanSequence {
                      groups: ((n + 63) / 64, (m + 63) / 64, 1))
     }
 
-    /// LayerNorm of `rows` rows of `width` values; row r at offset + (r / groups) * outerStride +
-    /// (r % groups) * innerStride (contiguous rows: groups 1, outerStride width). `y` may be `x`.
+    /// LayerNorm of `rows` rows of `width` values. Row r is read at inOffset + (r / groups) * inStride +
+    /// (r % groups) * innerStride and written at outOffset + (r / groups) * outStride + (r % groups) *
+    /// innerStride (contiguous rows: the defaults). `y` may be `x`; no weight: plain normalization.
     public func layerNorm(
         _ lib: VulkanKernelLibrary, x: VulkanBuffer, inOffset: Int = 0, rows: Int, width: Int,
-        groups: Int = 1, outerStride: Int? = nil, innerStride: Int = 0,
+        groups: Int = 1, inStride: Int? = nil, outStride: Int? = nil, innerStride: Int = 0,
         weight: VulkanBuffer?, bias: VulkanBuffer?, eps: Float, y: VulkanBuffer, outOffset: Int = 0
     ) throws {
         let p = lib.placeholder
+        let words = [rows, width, groups, inStride ?? width, outStride ?? inStride ?? width, innerStride, inOffset, outOffset]
         try dispatch(try lib.kernel(.layernorm), buffers: [x, weight ?? p, bias ?? p, y],
-                     push: [rows, width, groups, outerStride ?? width, innerStride, inOffset, outOffset].map(\.pushWord)
-                        + [eps.pushWord, weight != nil ? 1 : 0],
+                     push: words.map(\.pushWord) + [eps.pushWord, weight != nil ? 1 : 0],
                      groups: VulkanGrid.rows(rows))
+    }
+
+    /// y[dstOffset + r * dstStride + c] = x[srcOffset + r * srcStride + c] for a rows x cols block.
+    public func copy2D(
+        _ lib: VulkanKernelLibrary, x: VulkanBuffer, srcOffset: Int = 0, srcStride: Int,
+        y: VulkanBuffer, dstOffset: Int = 0, dstStride: Int, rows: Int, cols: Int
+    ) throws {
+        try dispatch(try lib.kernel(.copy2d), buffers: [x, y],
+                     push: [rows, cols, srcOffset, srcStride, dstOffset, dstStride].map(\.pushWord),
+                     groups: VulkanGrid.linear(rows * cols))
+    }
+
+    /// Adds the separable UV position tables to a planar (C, h, w) map in place (see position_tables.comp).
+    public func addPositionTables(
+        _ lib: VulkanKernelLibrary, x: VulkanBuffer, channels: Int, height: Int, width: Int,
+        columns: VulkanBuffer, rows: VulkanBuffer
+    ) throws {
+        try dispatch(try lib.kernel(.positionTables), buffers: [x, columns, rows],
+                     push: [channels, height, width, 0].map(\.pushWord), groups: VulkanGrid.linear(channels * height * width))
     }
 
     /// Softmax in place over `rows` rows of `width` values with row stride `ld`.

@@ -115,7 +115,7 @@ final class VulkanShaderTests: XCTestCase {
         let bq = try buffer(dev, qkv), bhw = try buffer(dev, hw), bhb = try buffer(dev, hb)
         let got2 = try run(tokens * ld, from: bq) {
             try $0.layerNorm(lib, x: bq, inOffset: heads * hd, rows: tokens * heads, width: hd, groups: heads,
-                             outerStride: ld, innerStride: hd, weight: bhw, bias: bhb, eps: 1e-5, y: bq, outOffset: heads * hd)
+                             inStride: ld, innerStride: hd, weight: bhw, bias: bhb, eps: 1e-5, y: bq, outOffset: heads * hd)
         }
         var want2 = qkv
         for t in 0..<tokens {
@@ -387,5 +387,40 @@ final class VulkanShaderTests: XCTestCase {
         XCTAssertEqual(f[65535 * 256 + 499], 0)
         let i = 65535 * 256 + 999
         XCTAssertEqual(f[i], max(Float(i % 1000) - 500, 0))
+    }
+
+    func testCopy2DAndLayerNormIntoConcatenation() throws {
+        let (dev, lib) = try { let o = try VulkanTestDevice.open(); return (o.device, o.library) }()
+        // cat(a[rows 1..<4], norm(b[rows 1..<4])) for two 5 x 6 sequences, as the backbone's outputs.
+        let (tokens, d) = (5, 6)
+        let a = randomValues(tokens * d, seed: 50), b = randomValues(tokens * d, seed: 51, scale: 3)
+        let ba = try buffer(dev, a), bb = try buffer(dev, b), out = try VulkanBuffer(device: dev, size: 3 * 2 * d * 4)
+        let got = try run(3 * 2 * d, from: out) {
+            try $0.copy2D(lib, x: ba, srcOffset: d, srcStride: d, y: out, dstStride: 2 * d, rows: 3, cols: d)
+            try $0.layerNorm(lib, x: bb, inOffset: d, rows: 3, width: d, inStride: d, outStride: 2 * d,
+                             weight: nil, bias: nil, eps: 1e-5, y: out, outOffset: d)
+        }
+        var want: [Float] = []
+        for r in 1..<4 {
+            want += a[(r * d)..<((r + 1) * d)]
+            let row = b[(r * d)..<((r + 1) * d)].map(Double.init)
+            let mean = row.reduce(0, +) / Double(d)
+            let v = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d)
+            want += row.map { Float(($0 - mean) / (v + 1e-5).squareRoot()) }
+        }
+        XCTAssertLessThan(maxRelativeError(got, want), 2e-6)
+    }
+
+    func testPositionTables() throws {
+        let (dev, lib) = try { let o = try VulkanTestDevice.open(); return (o.device, o.library) }()
+        let (c, h, w) = (6, 4, 5)
+        let x = randomValues(c * h * w, seed: 52), cols = randomValues(c / 2 * w, seed: 53), rows = randomValues(c / 2 * h, seed: 54)
+        let bx = try buffer(dev, x), bc = try buffer(dev, cols), br = try buffer(dev, rows)
+        let got = try run(c * h * w, from: bx) { try $0.addPositionTables(lib, x: bx, channels: c, height: h, width: w, columns: bc, rows: br) }
+        var want = x
+        for ch in 0..<c { for y in 0..<h { for xx in 0..<w {
+            want[(ch * h + y) * w + xx] += ch < c / 2 ? cols[ch * w + xx] : rows[(ch - c / 2) * h + y]
+        } } }
+        XCTAssertEqual(got, want)
     }
 }
