@@ -18,12 +18,15 @@ let package = Package(
 
         // SIMD row kernels in C, dispatched at run time (AVX-512 / AVX2 / portable), no flags needed.
         .target(name: "CKernels", linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
-        // Tensors and CPU kernels: no model knowledge.
+        // Tensors, CPU kernels, the backend protocol and the CPU backend's operators: no model knowledge.
         .target(name: "DA3Kernels", dependencies: ["CBLAS", "CKernels"]),
         // Memory-mapped safetensors reader.
         .target(name: "SafeTensors"),
-        // The Depth Anything 3 network: presets, weights, backbone, head, camera decoder.
-        .target(name: "DA3Model", dependencies: ["DA3Kernels", "SafeTensors"]),
+        // Weight sources and loading, the prepared-weight cache file, deterministic synthetic weights.
+        .target(name: "DA3Weights", dependencies: ["DA3Kernels", "SafeTensors", "CKernels"]),
+        // The Depth Anything 3 network, written once against the backend protocol: presets, checkpoint
+        // keys, backbone, head, camera decoder.
+        .target(name: "DA3Model", dependencies: ["DA3Kernels", "DA3Weights", "SafeTensors"]),
         // Image decoding and OpenCV-exact resizing / official preprocessing.
         .target(name: "DA3Image", dependencies: ["CTurboJPEG", "CSPNG"]),
         // Output formats: NPY/NPZ, 16-bit PNG, PFM, colour-mapped PNG, PLY/GLB point clouds.
@@ -45,11 +48,11 @@ let package = Package(
         ]),
         // Benchmark: the engine on synthetic DA3 weights, side by side with tools/bench's peers.
         .executableTarget(name: "da3-bench", dependencies: [
-            "DepthAnything3", "DA3TestSupport",
+            "DepthAnything3",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Test helpers shared by test targets (synthetic weights, fixture paths, metrics).
-        .target(name: "DA3TestSupport", dependencies: ["DA3Model", "SafeTensors"]),
+        .target(name: "DA3TestSupport", dependencies: ["DA3Model", "DA3Weights", "SafeTensors"]),
 
         .testTarget(name: "DA3KernelsTests", dependencies: ["DA3Kernels", "DA3TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "DA3TestSupport"]),

@@ -107,6 +107,22 @@ public enum Resize {
         }
     }
 
+    /// `bicubic` on arrays: returns the (outHeight, outWidth) channels-last result.
+    public static func bicubic(
+        _ x: [Float], channels: Int, height: Int, width: Int,
+        outHeight: Int, outWidth: Int, scaleHeight: Double, scaleWidth: Double
+    ) -> [Float] {
+        precondition(x.count == channels * height * width)
+        var y = [Float](repeating: 0, count: channels * outHeight * outWidth)
+        x.withUnsafeBufferPointer { src in
+            y.withUnsafeMutableBufferPointer { dst in
+                bicubic(src.baseAddress!, channels: channels, height: height, width: width, outHeight: outHeight,
+                        outWidth: outWidth, scaleHeight: scaleHeight, scaleWidth: scaleWidth, into: dst.baseAddress!)
+            }
+        }
+        return y
+    }
+
     /// Bicubic (A = -0.75), align_corners=False, antialias=False, with explicit scale factors as
     /// `F.interpolate(..., scale_factor=(sh, sw), mode="bicubic")`: the source coordinate is
     /// (dst + 0.5) / scale - 0.5 and border taps clamp. Channels-last maps (the position embedding's

@@ -1,5 +1,5 @@
 /// Read-only weight elements prepared at load (packed panels, transforms, copies): either in memory
-/// of their own, or a region of a mapped weight cache file (see `DA3Model.PackedWeightCache`), kept
+/// of their own, or a region of a mapped weight cache file (see `DA3Weights.PackedWeightCache`), kept
 /// alive by `owner`.
 public struct WeightMemory<Element: BitwiseCopyable>: @unchecked Sendable {
     /// The first element (64-byte aligned in memory of its own, page-aligned in a cache file).

@@ -1,5 +1,6 @@
 import Foundation
 import DA3Kernels
+import DA3Weights
 
 /// Camera intrinsics in pixels of the processed image.
 public struct Intrinsics: Sendable, Equatable, Codable {
@@ -14,29 +15,27 @@ public struct Intrinsics: Sendable, Equatable, Codable {
 }
 
 /// The camera decoder (`model/cam_dec.py`) and the pose-encoding → intrinsics conversion
-/// (`pose_encoding_to_extri_intri` in `model/utils/transform.py`).
+/// (`pose_encoding_to_extri_intri` in `model/utils/transform.py`). It runs on the host whatever the
+/// backend (two 2D x 2D matrix-vector products on the camera token).
 struct CameraDecoder {
-    let fc1: LinearWeights, fc2: LinearWeights
-    let translation: LinearWeights, quaternion: LinearWeights, fov: LinearWeights
+    let fc1: CPULinear, fc2: CPULinear
+    let translation: CPULinear, quaternion: CPULinear, fov: CPULinear
 
     init(_ loader: WeightLoader, config: ModelConfig) throws {
         typealias K = CheckpointKeys.Camera
         let d = 2 * config.embedDim
-        fc1 = try LinearWeights(loader, K.fc1, in: d, out: d)
-        fc2 = try LinearWeights(loader, K.fc2, in: d, out: d)
-        translation = try LinearWeights(loader, K.translation, in: d, out: 3)
-        quaternion = try LinearWeights(loader, K.quaternion, in: d, out: 4)
-        fov = try LinearWeights(loader, K.fov, in: d, out: 2)
+        fc1 = try CPULinear(loader, LinearParameters(K.fc1, in: d, out: d))
+        fc2 = try CPULinear(loader, LinearParameters(K.fc2, in: d, out: d))
+        translation = try CPULinear(loader, LinearParameters(K.translation, in: d, out: 3))
+        quaternion = try CPULinear(loader, LinearParameters(K.quaternion, in: d, out: 4))
+        fov = try CPULinear(loader, LinearParameters(K.fov, in: d, out: 2))
     }
 
     /// The 9-value pose encoding: translation (3), quaternion xyzw (4), fov_h and fov_w (2, radians).
     func poseEncoding(cameraToken: [Float]) -> [Float] {
-        func apply(_ layer: LinearWeights, _ x: [Float]) -> [Float] {
-            Linear.forward(x, rows: 1, weight: layer.weight, bias: layer.bias, outFeatures: layer.outFeatures)
-        }
         let relu: ([Float]) -> [Float] = { $0.map { max($0, 0) } }
-        let h = relu(apply(fc2, relu(apply(fc1, cameraToken))))
-        return apply(translation, h) + apply(quaternion, h) + relu(apply(fov, h))
+        let h = relu(fc2(relu(fc1(cameraToken))))
+        return translation(h) + quaternion(h) + relu(fov(h))
     }
 
     /// fx = (W/2) / tan(fov_w/2), fy = (H/2) / tan(fov_h/2) (tan clamped at 1e-6), principal point at the centre.

@@ -1,5 +1,6 @@
-import Foundation
+@_exported import DA3Weights
 import DA3Kernels
+import Foundation
 import SafeTensors
 
 /// Depth, confidence and camera for one processed image.
@@ -17,58 +18,45 @@ public struct NetworkOutput: Sendable {
 }
 
 /// A precision the CPU cannot run.
-public enum PrecisionError: Error, CustomStringConvertible {
-    case fastUnavailable
-
-    public var description: String {
-        "fast precision needs a CPU with AVX512-BF16; use the default exact precision"
-    }
-}
+public typealias PrecisionError = DA3Kernels.PrecisionError
 
 /// The Depth Anything 3 network (`DepthAnything3Net` in `model/da3.py`) for monocular use:
-/// backbone, DualDPT main branch and camera decoder, weights loaded once and read-only after.
-public final class DepthAnything3Network: @unchecked Sendable {
+/// backbone, DualDPT main branch and camera decoder, on the operators of a backend `B` (prepared
+/// once at load, read-only after). `DepthAnything3Network` is this network on the CPU backend.
+public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
     /// The dimensions in use.
     public let config: ModelConfig
-    /// Arithmetic of the backbone's products (`.exact` unless asked otherwise).
-    public let precision: Precision
-    let backbone: VisionTransformer
-    let head: DualDPTHead
+    /// The backend the operators were prepared for.
+    public let backend: B
+    let backbone: VisionTransformer<B>
+    let head: DualDPTHead<B>
     let camera: CameraDecoder
 
     private let planLock = NSLock()
     private var plans: [Int: ShapePlan] = [:]
 
-    /// Loads all weights from `source`, strictly: a missing tensor, a shape mismatch or a tensor
-    /// outside the explicitly ignored parts (camera encoder, auxiliary ray head) throws, naming the key.
-    /// `precision: .fast` throws `PrecisionError` where the CPU lacks bfloat16 dot products.
-    /// With `packedWeights` the packed product weights come from that cache file instead of being
-    /// packed from `source` (the file must fit: it throws otherwise); `recorder` collects the
-    /// packed weights of this load to write such a file.
-    public init(config: ModelConfig, weights source: WeightSource, posEmbedTokens: Int? = nil,
-                precision: Precision = .exact, packedWeights: PackedWeightReader? = nil,
-                recorder: PackedWeightRecorder? = nil) throws {
+    /// Loads all weights from `source` into `backend`'s operators, strictly: a missing tensor, a
+    /// shape mismatch or a tensor outside the explicitly ignored parts (camera encoder, auxiliary
+    /// ray head) throws, naming the key. `posEmbedTokens` defaults to the 518 x 518 pretraining grid.
+    /// With `packedWeights` the weights the backend prepares come from that cache file instead of
+    /// being prepared from `source` (the file must fit: it throws otherwise); `recorder` collects
+    /// the prepared weights of this load to write such a file.
+    public init(config: ModelConfig, backend: B, weights source: WeightSource, posEmbedTokens: Int? = nil,
+                packedWeights: PackedWeightReader? = nil, recorder: PackedWeightRecorder? = nil) throws {
         self.config = config
-        self.precision = precision
-        if precision == .fast && !Precision.fastAvailable {
-            throw PrecisionError.fastUnavailable
-        }
-        let loader = WeightLoader(source: source, packedReader: packedWeights, packedRecorder: recorder)
-        let tokens = posEmbedTokens ?? (1 + 37 * 37)
-        backbone = try VisionTransformer(loader, config: config, posEmbedTokens: tokens, precision: precision)
-        head = try DualDPTHead(loader, config: config, precision: precision)
+        self.backend = backend
+        let loader = WeightLoader(source: source, prefix: CheckpointKeys.prefix, packedReader: packedWeights,
+                                  packedRecorder: recorder)
+        backbone = try VisionTransformer(backend, loader, config: config, posEmbedTokens: posEmbedTokens ?? (1 + 37 * 37))
+        head = try DualDPTHead(backend, loader, config: config)
         camera = try CameraDecoder(loader, config: config)
-        try loader.finish()
-        if let packedWeights, !packedWeights.isExhausted {
-            throw CheckpointError(file: source.origin, reason: "the packed weight cache holds more regions than the model uses")
-        }
+        try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes)
     }
 
-    /// Loads a safetensors checkpoint; the preset comes from `config` or, when nil, is inferred
-    /// from the backbone width.
-    public convenience init(checkpoint file: SafeTensorsFile, config: ModelConfig? = nil,
-                            precision: Precision = .exact, packedWeights: PackedWeightReader? = nil,
-                            recorder: PackedWeightRecorder? = nil) throws {
+    /// Loads a safetensors checkpoint into `backend`; the preset comes from `config` or, when nil, is
+    /// inferred from the backbone width.
+    public convenience init(checkpoint file: SafeTensorsFile, config: ModelConfig? = nil, backend: B,
+                            packedWeights: PackedWeightReader? = nil, recorder: PackedWeightRecorder? = nil) throws {
         let posKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.posEmbed
         let patchKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.patchWeight
         guard let patch = file.tensors[patchKey] else {
@@ -83,16 +71,16 @@ public final class DepthAnything3Network: @unchecked Sendable {
             throw CheckpointError(file: file.url.path, reason: "backbone width \(patch.shape.first ?? 0) matches no known preset")
         }
         let posTokens = file.tensors[posKey]?.shape.dropFirst().first
-        try self.init(config: resolved, weights: SafeTensorsWeightSource(file: file), posEmbedTokens: posTokens,
-                      precision: precision, packedWeights: packedWeights, recorder: recorder)
+        try self.init(config: resolved, backend: backend, weights: SafeTensorsWeightSource(file: file),
+                      posEmbedTokens: posTokens, packedWeights: packedWeights, recorder: recorder)
     }
 
     /// Runs one image: `image` is planar (3, height, width), ImageNet-normalized, with both sides
-    /// multiples of the patch size. `observer` receives intermediate tensors by stage name. The
-    /// engine never materializes the upsampled maps that feed output_conv1 and output_conv2 (it
-    /// computes them in bands); only an observer with `captureFullResolution: true` gets them
-    /// ("head.refine.1" at full size, "head.upsampled", "head.logits"), through the unfused path.
-    /// Otherwise an observer still sees every stage boundary (for timing), with "head.refine.1"
+    /// multiples of the patch size. `observer` receives intermediate tensors by stage name
+    /// (`StageNames`). The engine never materializes the upsampled maps that feed output_conv1 and
+    /// output_conv2 (it computes them in bands); only an observer with `captureFullResolution: true`
+    /// gets them ("head.refine.1" at full size, "head.upsampled", "head.logits"), through the unfused
+    /// path. Otherwise an observer still sees every stage boundary (for timing), with "head.refine.1"
     /// holding refinenet1's map before its final upsampling.
     public func forward(_ image: [Float], height: Int, width: Int, observer: StageObserver? = nil,
                         captureFullResolution: Bool = true) -> NetworkOutput {
@@ -100,18 +88,19 @@ public final class DepthAnything3Network: @unchecked Sendable {
                      "image sides must be positive multiples of \(config.patchSize)")
         precondition(image.count == 3 * height * width)
         let plan = self.plan(height: height, width: width)
-        // The blocks' work buffers are freed before the head runs, so the head reuses their memory
-        // instead of faulting in fresh pages (about 23 MB at 896 x 504).
-        var scratch = BlockScratch()
-        var features = backbone.forward(image, plan: plan, scratch: &scratch, observer: observer)
-        scratch.release()
-        let pose = camera.poseEncoding(cameraToken: features.cameraToken)
-        let (depth, confidence) = head.forward(&features.features, plan: plan, observer: observer,
-                                               captureFullResolution: captureFullResolution)
+        let run = backend.makeExecution()
+        var features = backbone.forward(image, plan: plan, run, observer: observer)
+        // The blocks' work buffers go before the head runs, so the head reuses their memory instead
+        // of faulting in fresh pages (about 23 MB at 896 x 504 on the CPU).
+        run.endTransformer()
+        let (depthMap, confidenceMap) = head.forward(&features.features, plan: plan, run, observer: observer,
+                                                     captureFullResolution: captureFullResolution)
+        let pose = camera.poseEncoding(cameraToken: run.host(features.cameraToken).data)
         let intrinsics = CameraDecoder.intrinsics(poseEncoding: pose, width: width, height: height)
-        observer?("depth", Tensor(shape: [height, width], data: depth))
-        observer?("depth_conf", Tensor(shape: [height, width], data: confidence))
-        observer?("pose_enc", Tensor(shape: [9], data: pose))
+        let depth = run.host(depthMap).data, confidence = run.host(confidenceMap).data
+        observer?(StageNames.depth, Tensor(shape: [height, width], data: depth))
+        observer?(StageNames.depthConfidence, Tensor(shape: [height, width], data: confidence))
+        observer?(StageNames.poseEncoding, Tensor(shape: [9], data: pose))
         return NetworkOutput(width: width, height: height, depth: depth, confidence: confidence,
                              poseEncoding: pose, intrinsics: intrinsics)
     }
@@ -125,5 +114,31 @@ public final class DepthAnything3Network: @unchecked Sendable {
         let p = ShapePlan(height: height, width: width, backbone: backbone)
         plans[key] = p
         return p
+    }
+}
+
+/// The network on the CPU backend (the engine behind `DepthEstimator`).
+public typealias DepthAnything3Network = DepthAnything3Net<CPUBackend>
+
+extension DepthAnything3Net where B == CPUBackend {
+    /// Arithmetic of the CPU operators (`.exact` unless asked otherwise).
+    public var precision: Precision { backend.precision }
+
+    /// The network on a `CPUBackend(precision:)` (see `init(config:backend:weights:...)`).
+    /// `precision: .fast` throws `PrecisionError` where the CPU cannot run it.
+    public convenience init(config: ModelConfig, weights source: WeightSource, posEmbedTokens: Int? = nil,
+                            precision: Precision = .exact, packedWeights: PackedWeightReader? = nil,
+                            recorder: PackedWeightRecorder? = nil) throws {
+        try self.init(config: config, backend: try CPUBackend(precision: precision), weights: source,
+                      posEmbedTokens: posEmbedTokens, packedWeights: packedWeights, recorder: recorder)
+    }
+
+    /// Loads a safetensors checkpoint on a `CPUBackend(precision:)`; the preset comes from `config`
+    /// or, when nil, is inferred from the backbone width.
+    public convenience init(checkpoint file: SafeTensorsFile, config: ModelConfig? = nil,
+                            precision: Precision = .exact, packedWeights: PackedWeightReader? = nil,
+                            recorder: PackedWeightRecorder? = nil) throws {
+        try self.init(checkpoint: file, config: config, backend: try CPUBackend(precision: precision),
+                      packedWeights: packedWeights, recorder: recorder)
     }
 }

@@ -14,7 +14,7 @@ struct ShapePlan {
     let globalPositions: [(Int, Int)]
     let rope: RoPE2D
 
-    init(height: Int, width: Int, backbone: VisionTransformer) {
+    init<B>(height: Int, width: Int, backbone: VisionTransformer<B>) {
         let p = backbone.config.patchSize
         self.height = height
         self.width = width

@@ -4,32 +4,8 @@ import DA3Kernels
 /// The DualDPT head's UV sin-cos position embedding (`_add_pos_embed`, `create_uv_grid`,
 /// `position_grid_to_embed` in `model/utils/head_utils.py`), added with ratio 0.1.
 /// It is separable: channels [0, C/2) depend only on the column, [C/2, C) only on the row,
-/// so two small tables replace a C x h x w constant.
+/// so two small tables replace a C x h x w constant (added by the backend, `addPositionTables`).
 enum UVEmbedding {
-    /// Adds 0.1 * embedding to a (C, h, w) map for an image of aspect `width / height`.
-    static func add(to x: inout Tensor, imageWidth: Int, imageHeight: Int) {
-        let (c, h, w) = (x.shape[0], x.shape[1], x.shape[2])
-        let (colTable, rowTable) = tables(channels: c, width: w, height: h, imageWidth: imageWidth, imageHeight: imageHeight)
-        x.data.withUnsafeMutableBufferPointer { xb in
-            let xp = UncheckedBox(xb.baseAddress!)
-            Parallel.forEachChunk(c, costPerItem: h * w) { range in
-                for ch in range {
-                    let plane = xp.value + ch * h * w
-                    if ch < c / 2 {
-                        let col = ch * w
-                        for y in 0..<h { for xx in 0..<w { plane[y * w + xx] += colTable[col + xx] } }
-                    } else {
-                        let row = (ch - c / 2) * h
-                        for y in 0..<h {
-                            let e = rowTable[row + y]
-                            for xx in 0..<w { plane[y * w + xx] += e }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// The two separable tables for a (channels, height, width) map, already scaled by 0.1:
     /// `col` is (channels/2) x width (channels [0, C/2)), `row` is (channels/2) x height (channels [C/2, C)).
     static func tables(channels c: Int, width w: Int, height h: Int, imageWidth: Int, imageHeight: Int) -> (col: [Float], row: [Float]) {

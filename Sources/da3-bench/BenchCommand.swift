@@ -1,6 +1,5 @@
 import ArgumentParser
 import DA3Kernels
-import DA3TestSupport
 import DepthAnything3
 import Foundation
 

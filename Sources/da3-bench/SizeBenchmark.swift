@@ -1,4 +1,3 @@
-import DA3TestSupport
 import DepthAnything3
 import Foundation
 

@@ -1,4 +1,4 @@
-import DA3Model
+
 
 /// Serves `SyntheticWeights` for whatever tensor the engine asks for, so a full-size model can be
 /// regenerated deterministically instead of committing a 100+ MB checkpoint.

@@ -1,25 +1,26 @@
-import DA3Kernels
-
 /// Bilinear (align_corners) upsampling of a (C, h, w) map to height x width, optionally plus the
 /// UV embedding, followed by a 3x3 pad-1 convolution, computed in bands of output rows: the
 /// upsampled map only ever exists one band (plus its one-row halo) at a time, which saves its
 /// memory traffic and page faults (64 channels at 512 x 288 are 38 MB).
-struct UpsampledConvolution {
-    let conv: Winograd3x3
-    static let bandRows = 64
+public struct UpsampledConvolution: Sendable {
+    public let conv: Winograd3x3
+    /// Output rows per band.
+    public static let bandRows = 64
+
+    public init(conv: Winograd3x3) { self.conv = conv }
 
     /// One band of convolution output: rows row0 ..< row0 + rows as `conv.outChannels` planes of
     /// `rows` x width starting at `interior`, planes `planeStride` floats apart.
-    struct Band {
-        let interior: UnsafeMutablePointer<Float>
-        let planeStride: Int
-        let row0: Int, rows: Int
+    public struct Band {
+        public let interior: UnsafeMutablePointer<Float>
+        public let planeStride: Int
+        public let row0: Int, rows: Int
     }
 
     /// Runs the stage over `x`, handing each band to `consume` in order. `uv` adds the UV embedding
     /// tables (from `UVEmbedding.tables`) after upsampling; `upsampled`, when given, receives the
     /// upsampled band rows (channels x rows, row stride width) for observers.
-    func forward(
+    public func forward(
         _ x: Tensor, height: Int, width: Int, uv: (col: [Float], row: [Float])? = nil,
         upsampled: ((_ rows: UnsafePointer<Float>, _ planeStride: Int, _ row0: Int, _ count: Int) -> Void)? = nil,
         consume: (Band) -> Void

@@ -87,31 +87,37 @@ public final class SafeTensorsWeightSource: WeightSource {
     }
 }
 
-/// Reads weights by model-relative key, records what was used and enforces strictness at the end.
-/// Weights prepared at load (`memory`, `derived`: packed panels, transforms, copies) come from
-/// `packedReader` when set (a weight cache file) instead of the checkpoint, and are handed to
-/// `packedRecorder` when set (to write such a file).
-final class WeightLoader {
-    let source: WeightSource
+/// Reads weights by model-relative key (`prefix` + key in the source), records what was used and
+/// enforces strictness at the end. Weights prepared at load (`memory`, `derived`: packed panels,
+/// transforms, copies) come from `packedReader` when set (a weight cache file) instead of the
+/// checkpoint, and are handed to `packedRecorder` when set (to write such a file).
+public final class WeightLoader: ParameterLoader {
+    public let source: WeightSource
+    /// Prepended to every key (e.g. the Hub checkpoints' `model.`).
+    public let prefix: String
     private(set) var used: Set<String> = []
     let packedReader: PackedWeightReader?
     let packedRecorder: PackedWeightRecorder?
 
-    init(source: WeightSource, packedReader: PackedWeightReader? = nil, packedRecorder: PackedWeightRecorder? = nil) {
+    public init(source: WeightSource, prefix: String = "", packedReader: PackedWeightReader? = nil,
+                packedRecorder: PackedWeightRecorder? = nil) {
         self.source = source
+        self.prefix = prefix
         self.packedReader = packedReader
         self.packedRecorder = packedRecorder
     }
 
-    func tensor(_ key: String, _ shape: [Int]) throws -> [Float] {
-        let full = CheckpointKeys.prefix + key
+    public var origin: String { source.origin }
+
+    public func tensor(_ key: String, _ shape: [Int]) throws -> [Float] {
+        let full = prefix + key
         used.insert(full)
         return try source.load(full, shape: shape)
     }
 
     /// The tensor without a copy where the source allows (see `WeightSource.withFloats`).
     func withTensor(_ key: String, _ shape: [Int], _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws {
-        let full = CheckpointKeys.prefix + key
+        let full = prefix + key
         used.insert(full)
         try source.withFloats(full, shape: shape, body)
     }
@@ -119,14 +125,14 @@ final class WeightLoader {
     /// Checks that the tensor exists with `shape` and marks it used, without reading it (its packed
     /// form comes from `packedReader`).
     func checkTensor(_ key: String, _ shape: [Int]) throws {
-        let full = CheckpointKeys.prefix + key
+        let full = prefix + key
         used.insert(full)
         try source.check(full, shape: shape)
     }
 
     /// The tensor as read-only memory: mapped from the weight cache file when one is read, else
     /// copied from the source (and recorded for the cache).
-    func memory(_ key: String, _ shape: [Int]) throws -> WeightMemory<Float> {
+    public func memory(_ key: String, _ shape: [Int]) throws -> WeightMemory<Float> {
         let count = shape.reduce(1, *)
         return try derived(from: key, shape, name: key, count: count) { w in
             WeightMemory(count: count) { $0.baseAddress!.update(from: w.baseAddress!, count: count) }
@@ -136,7 +142,7 @@ final class WeightLoader {
     /// Weights computed at load from the tensor `key` (its packed panels, a transform), stored in
     /// the weight cache as `name`: mapped from the cache file when one is read (the tensor is then
     /// only checked, not read), else made by `make` from the tensor's values (and recorded).
-    func derived<Element: BitwiseCopyable>(
+    public func derived<Element: BitwiseCopyable>(
         from key: String, _ shape: [Int], name: String, count: Int,
         make: (UnsafeBufferPointer<Float>) -> WeightMemory<Element>
     ) throws -> WeightMemory<Element> {
@@ -151,13 +157,17 @@ final class WeightLoader {
         return made!
     }
 
-    /// Fails on any tensor that is neither used nor in an explicitly ignored part of the model.
-    func finish() throws {
-        let ignored = CheckpointKeys.ignoredPrefixes.map { CheckpointKeys.prefix + $0 }
+    /// Fails on any tensor that is neither used nor under one of `ignoredPrefixes` (model-relative),
+    /// and on a weight cache file with regions left over.
+    public func finish(ignoring ignoredPrefixes: [String]) throws {
+        let ignored = ignoredPrefixes.map { prefix + $0 }
         let unexpected = source.unusedKeys(used: used).filter { key in !ignored.contains { key.hasPrefix($0) } }
         if let first = unexpected.first {
             let more = unexpected.count > 1 ? " (and \(unexpected.count - 1) more)" : ""
             throw CheckpointError(file: source.origin, reason: "unexpected tensor '\(first)'\(more)")
+        }
+        if let packedReader, !packedReader.isExhausted {
+            throw CheckpointError(file: source.origin, reason: "the packed weight cache holds more regions than the model uses")
         }
     }
 }
