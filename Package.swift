@@ -38,7 +38,7 @@ let package = Package(
         // Vulkan headers (Debian libvulkan-dev) without prototypes: nothing links the loader.
         .target(name: "CVulkan"),
         // Vulkan compute backend: libvulkan.so.1 loaded at run time, GLSL shaders compiled to SPIR-V.
-        .target(name: "DA3Vulkan", dependencies: ["CVulkan"], exclude: ["Shaders"]),
+        .target(name: "DA3Vulkan", dependencies: ["CVulkan", "DA3Kernels"], exclude: ["Shaders"]),
         // Public library API: load once, estimate many images, write outputs.
         .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image", "DepthIO", "DA3Hub", "DA3LiteRT", "CKernels"]),
         // Command-line tool.
@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "DepthIOTests", dependencies: ["DepthIO", "DA3Image", "CSPNG", "DA3TestSupport"]),
         .testTarget(name: "HubTests", dependencies: ["DA3Hub", "DepthAnything3", "DA3TestSupport"]),
         .testTarget(name: "LiteRTTests", dependencies: ["DA3LiteRT", "DepthAnything3", "DA3TestSupport"]),
-        .testTarget(name: "VulkanTests", dependencies: ["DA3Vulkan", "DA3Kernels", "DA3TestSupport"]),
+        .testTarget(name: "VulkanTests", dependencies: ["DA3Vulkan", "DA3Kernels", "DA3Model", "DA3TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

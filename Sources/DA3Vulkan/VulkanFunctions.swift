@@ -37,6 +37,7 @@ struct VulkanFunctions {
     let cmdDispatch: PFN_vkCmdDispatch
     let cmdPipelineBarrier: PFN_vkCmdPipelineBarrier
     let cmdCopyBuffer: PFN_vkCmdCopyBuffer
+    let cmdFillBuffer: PFN_vkCmdFillBuffer
     let queueSubmit: PFN_vkQueueSubmit
     let createFence: PFN_vkCreateFence
     let destroyFence: PFN_vkDestroyFence
@@ -83,6 +84,7 @@ struct VulkanFunctions {
         cmdDispatch = try f("vkCmdDispatch")
         cmdPipelineBarrier = try f("vkCmdPipelineBarrier")
         cmdCopyBuffer = try f("vkCmdCopyBuffer")
+        cmdFillBuffer = try f("vkCmdFillBuffer")
         queueSubmit = try f("vkQueueSubmit")
         createFence = try f("vkCreateFence")
         destroyFence = try f("vkDestroyFence")

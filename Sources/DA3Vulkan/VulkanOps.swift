@@ -173,13 +173,13 @@ extension VulkanSequence {
         case add = 0, relu, gelu, exp, expPlusOne, multiply, copy, addBroadcast
     }
 
-    /// y[i] = op(a[i], b[i]) for i < count (`addBroadcast`: b[i % period]).
+    /// y[i] = op(a[aOffset + i], b[i]) for i < count (`addBroadcast`: b[i % period]).
     public func elementwise(
-        _ lib: VulkanKernelLibrary, _ op: ElementwiseOp, a: VulkanBuffer, b: VulkanBuffer? = nil,
+        _ lib: VulkanKernelLibrary, _ op: ElementwiseOp, a: VulkanBuffer, aOffset: Int = 0, b: VulkanBuffer? = nil,
         count: Int, period: Int = 1, y: VulkanBuffer
     ) throws {
         try dispatch(try lib.kernel(.elementwise), buffers: [a, b ?? lib.placeholder, y],
-                     push: [count.pushWord, op.rawValue, period.pushWord, 0], groups: VulkanGrid.linear(count))
+                     push: [count.pushWord, op.rawValue, period.pushWord, aOffset.pushWord], groups: VulkanGrid.linear(count))
     }
 
     /// FP32 -> FP16 conversion of `count` values.

@@ -7,6 +7,7 @@ import CVulkan
 public final class VulkanSequence: @unchecked Sendable {
     enum Step {
         case copy(src: VulkanBuffer, dst: VulkanBuffer, bytes: Int, srcOffset: Int, dstOffset: Int)
+        case fill(dst: VulkanBuffer, bytes: Int, offset: Int, word: UInt32)
         case dispatch(kernel: VulkanKernel, buffers: [VulkanBuffer], push: [UInt32], groups: (UInt32, UInt32, UInt32))
     }
 
@@ -27,6 +28,12 @@ public final class VulkanSequence: @unchecked Sendable {
     public func copy(from src: VulkanBuffer, to dst: VulkanBuffer, bytes: Int, srcOffset: Int = 0, dstOffset: Int = 0) {
         precondition(commandBuffer == nil, "VulkanSequence: steps added after recording")
         steps.append(.copy(src: src, dst: dst, bytes: bytes, srcOffset: srcOffset, dstOffset: dstOffset))
+    }
+
+    /// Appends a fill of `bytes` bytes (a multiple of 4) at `offset` with a 32-bit pattern (0: zeros).
+    public func fill(_ dst: VulkanBuffer, bytes: Int, offset: Int = 0, word: UInt32 = 0) {
+        precondition(commandBuffer == nil, "VulkanSequence: steps added after recording")
+        steps.append(.fill(dst: dst, bytes: bytes, offset: offset, word: word))
     }
 
     /// Appends a dispatch of `groups` workgroups with `buffers` bound to bindings 0..<n.
@@ -137,6 +144,8 @@ public final class VulkanSequence: @unchecked Sendable {
             case .copy(let src, let dst, let bytes, let so, let dOff):
                 var region = VkBufferCopy(srcOffset: VkDeviceSize(so), dstOffset: VkDeviceSize(dOff), size: VkDeviceSize(bytes))
                 vk.cmdCopyBuffer(cb, src.handle, dst.handle, 1, &region)
+            case .fill(let dst, let bytes, let offset, let word):
+                vk.cmdFillBuffer(cb, dst.handle, VkDeviceSize(offset), VkDeviceSize(bytes), word)
             case .dispatch(let kernel, _, let push, let groups):
                 vk.cmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.pipeline)
                 var set = sets[setIndex]

@@ -48,6 +48,8 @@ public final class VulkanBlockScratch: @unchecked Sendable {
 /// x += proj(attention(rope(qk_norm(qkv(norm1(x)))))) * ls1 — `attention.py` + `block.py`.
 public final class VulkanAttentionBranch: @unchecked Sendable {
     public let heads: Int, headDim: Int
+    /// Whether the model asks for RoPE in this block (blocks before rope_start do not).
+    public internal(set) var usesRoPE = true
     let norm: VulkanLayerNorm, qkv: VulkanLinear, proj: VulkanLinear
     let qNorm: VulkanLayerNorm?, kNorm: VulkanLayerNorm?
 
