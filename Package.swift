@@ -51,6 +51,8 @@ let package = Package(
             "DepthAnything3",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Vulkan shader timings at DA3-Small's shapes (functional on software devices such as lavapipe).
+        .executableTarget(name: "da3-vulkan-bench", dependencies: ["DA3Vulkan"]),
         // Test helpers shared by test targets (synthetic weights, fixture paths, metrics).
         .target(name: "DA3TestSupport", dependencies: ["DA3Model", "DA3Weights", "SafeTensors"]),
 
