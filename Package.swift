@@ -40,7 +40,7 @@ let package = Package(
         // Vulkan compute backend: libvulkan.so.1 loaded at run time, GLSL shaders compiled to SPIR-V.
         .target(name: "DA3Vulkan", dependencies: ["CVulkan", "DA3Kernels"], exclude: ["Shaders"]),
         // Public library API: load once, estimate many images, write outputs.
-        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image", "DepthIO", "DA3Hub", "DA3LiteRT", "CKernels"]),
+        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image", "DepthIO", "DA3Hub", "DA3LiteRT", "DA3Vulkan", "CKernels"]),
         // Command-line tool.
         .executableTarget(name: "da3", dependencies: [
             "DepthAnything3", "DA3Vulkan",

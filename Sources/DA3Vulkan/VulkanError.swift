@@ -16,6 +16,8 @@ public enum VulkanError: Error, CustomStringConvertible, Equatable {
     case missingFunction(String)
     /// No memory type satisfies a buffer's requirements.
     case noMemoryType
+    /// A mode this backend does not offer (yet).
+    case unavailable(String)
     /// Misuse of the backend's own API (wrong sizes, missing bindings).
     case invalidArgument(String)
 
@@ -35,6 +37,8 @@ public enum VulkanError: Error, CustomStringConvertible, Equatable {
             return "the Vulkan loader does not provide \(name)"
         case .noMemoryType:
             return "no Vulkan memory type fits the buffer"
+        case .unavailable(let detail):
+            return detail
         case .invalidArgument(let detail):
             return "invalid Vulkan backend use: \(detail)"
         }

@@ -11,14 +11,14 @@ final class BackgroundModelLoad: @unchecked Sendable {
     /// Wall time of the load itself (for the JSON summary).
     private(set) var milliseconds = 0.0
 
-    init(model: String, precision: Precision, weightCache: WeightCache?, quiet: Bool) {
+    init(model: String, precision: Precision, weightCache: WeightCache?, quiet: Bool, device: ComputeDevice = .cpu) {
         done.enter()
         DispatchQueue.global(qos: .userInitiated).async {
             let start = DispatchTime.now().uptimeNanoseconds
             self.outcome = Result {
                 let location = try ModelLoading.locate(model, quiet: quiet)
                 let estimator = try DepthEstimator(modelPath: location.weightsURL.path, config: location.configuredModel(),
-                                                   precision: precision, weightCache: weightCache)
+                                                   precision: precision, weightCache: weightCache, device: device)
                 return (estimator, location.origin)
             }
             self.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6

@@ -27,6 +27,8 @@ struct DepthBatch {
         var quiet: Bool
         var json: Bool
         var timings: Bool
+        /// Where the native engine runs (`--device`).
+        var device: ComputeDevice = .cpu
     }
 
     let plan: Plan
@@ -50,7 +52,7 @@ struct DepthBatch {
         let hasFiles = plan.inputs.contains { if case .file = $0 { true } else { false } }
         let nativeLoad = plan.litert == nil && hasFiles
             ? BackgroundModelLoad(model: plan.model, precision: plan.precision, weightCache: plan.weightCache,
-                                quiet: plan.quiet || plan.json) : nil
+                                quiet: plan.quiet || plan.json, device: plan.device) : nil
         var litertEstimator: LiteRTDepthEstimator?
         var loadMs = 0.0
         var records: [ImageRecord] = []
@@ -103,7 +105,7 @@ struct DepthBatch {
                     loadMs = nativeLoad.milliseconds; clock.mark("load model")
                 }
                 t = DispatchTime.now().uptimeNanoseconds
-                var result = estimator!.estimate(prepared, observer: plan.timings ? { name, _ in clock.mark(name) } : nil)
+                var result = try estimator!.estimate(prepared, observer: plan.timings ? { name, _ in clock.mark(name) } : nil)
                 if plan.options.outputSize == .original { result = result.resized(to: decoded) }
                 record.timings["inference"] = milliseconds(since: t)
                 t = DispatchTime.now().uptimeNanoseconds
@@ -128,7 +130,8 @@ struct DepthBatch {
         let failed = records.filter { $0.error != nil }
         let totalSeconds = milliseconds(since: start) / 1000
         if plan.json {
-            try printJSON(records, loadMs: loadMs, weightCache: estimator?.weightCacheStatus, seconds: totalSeconds)
+            try printJSON(records, loadMs: loadMs, weightCache: estimator?.weightCacheStatus, seconds: totalSeconds,
+                          deviceLabel: estimator?.deviceLabel)
         } else if !plan.quiet && records.count > 1 {
             var summary = String(format: "%d of %d images processed in %.1f s (%.2f images/s)", records.count - failed.count, records.count,
                                  totalSeconds, Double(records.count - failed.count) / max(totalSeconds, 1e-9))
@@ -182,7 +185,7 @@ struct DepthBatch {
     }
 
     private func printJSON(_ records: [ImageRecord], loadMs: Double, weightCache: WeightCache.Status?,
-                           seconds: Double) throws {
+                           seconds: Double, deviceLabel: String?) throws {
         let ok = records.filter { $0.error == nil }.count
         var summary: [String: Any] = [
             "model": estimatorOrigin ?? plan.model,
@@ -194,6 +197,7 @@ struct DepthBatch {
             "images": records.map(\.json),
         ]
         if plan.litert == nil { summary["weight_cache"] = weightCache?.rawValue ?? "off" }
+        summary["device"] = plan.litert.map { "litert:\($0.rawValue)" } ?? deviceLabel ?? plan.device.description
         var data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         data.append(0x0a)
         FileHandle.standardOutput.write(data)

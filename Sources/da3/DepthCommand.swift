@@ -94,6 +94,8 @@ struct DepthCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON summary on standard output (per-image sizes, outputs, timings, errors).")
     var json = false
 
+    @OptionGroup var deviceOptions: DeviceOptions
+
     @Flag(name: .long, help: "Print per-stage timings (load, decode, preprocess, backbone blocks, head, camera, write) to standard error.")
     var timings = false
 
@@ -147,7 +149,11 @@ struct DepthCommand: ParsableCommand {
         if precisionMode == .fast && backend == "litert" {
             throw UsageError("--precision fast applies to the native engine (the .tflite fixes its own precision)")
         }
-        if precisionMode == .fast && !Precision.fastAvailable {
+        let device = try deviceOptions.parsed()
+        if device != .cpu && backend == "litert" {
+            throw UsageError("--device \(device) applies to the native engine (--backend litert picks its accelerator with --accelerator)")
+        }
+        if precisionMode == .fast && device == .cpu && !Precision.fastAvailable {
             throw UsageError("--precision fast needs a CPU with AVX512-BF16; this one has none (use --precision exact)")
         }
         if backend == "litert" {
@@ -193,7 +199,7 @@ struct DepthCommand: ParsableCommand {
             options: EstimationOptions(processRes: processRes, method: method, outputSize: outputSize),
             singles: singles, outputDir: dirURL, formats: dirURL == nil ? [] : (formatList ?? [.npy]),
             export: ExportOptions(colorMap: map, sideBySide: visSideBySide, confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints),
-            quiet: quiet, json: json, timings: timings)
+            quiet: quiet, json: json, timings: timings, device: device)
     }
 
     private func checkWritableDirectory(_ dir: URL, for file: String) throws {

@@ -57,7 +57,7 @@ final class LiteRTBackendTests: XCTestCase {
         let nativePrepared = try Preprocessor(processRes: 70).prepare(image)
         XCTAssertEqual(prepared.tensor, nativePrepared.tensor, "same preprocessing as the native engine")
         let a = try litert.estimate(prepared)
-        let b = native.estimate(nativePrepared)
+        let b = try native.estimate(nativePrepared)
         XCTAssertEqual(a.depth.count, b.depth.count)
         let corr = Metrics.pearson(a.depth, b.depth)
         let rel = Metrics.maxRelativeError(a.depth, reference: b.depth)

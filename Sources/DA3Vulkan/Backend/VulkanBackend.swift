@@ -38,7 +38,7 @@ public final class VulkanBackend: ComputeBackend, @unchecked Sendable {
                 throw VulkanError.missingFeature(device: device.info.label,
                                                  feature: "shaderFloat16 and 16-bit storage, which --precision fast needs")
             }
-            throw VulkanError.invalidArgument("--precision fast is not available on Vulkan yet; use the default exact precision")
+            throw VulkanError.unavailable("--precision fast is not available on Vulkan yet (\(device.info.label) has FP16; the FP16 path is not wired into the model); use the default exact precision")
         }
         self.device = device
         self.precision = precision
