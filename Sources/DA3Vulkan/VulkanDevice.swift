@@ -114,6 +114,17 @@ public final class VulkanDevice: @unchecked Sendable {
         vk.destroyDevice(handle, nil)
     }
 
+    /// Run products with gemm_rows (no shared memory; weights stored transposed) rather than the
+    /// tiled shared-memory GEMM: true on CPU devices (lavapipe), where invocations are SIMD lanes and
+    /// barriers are costly. `DA3_VULKAN_GEMM=tiled|rows` overrides (to test both paths).
+    public var prefersLaneGEMM: Bool {
+        switch ProcessInfo.processInfo.environment["DA3_VULKAN_GEMM"] {
+        case "tiled": return false
+        case "rows": return true
+        default: return info.type == "cpu"
+        }
+    }
+
     /// What this device has created so far.
     public var counters: VulkanCounters { lock.withLock { _counters } }
 

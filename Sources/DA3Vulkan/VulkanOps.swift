@@ -28,6 +28,29 @@ extension VulkanSequence {
                      groups: ((n + 63) / 64, (m + 63) / 64, 1))
     }
 
+    /// C[m, n] = act(sum_k A[m, k] B[k, n] + bias) * gamma[n] + R with B stored K x N (gemm_rows.comp:
+    /// no shared memory, for CPU devices). `transposedOutput` stores C[n * ldc + m].
+    public func gemmRows(
+        _ lib: VulkanKernelLibrary, m: Int, n: Int, k: Int,
+        a: VulkanBuffer, aOffset: Int = 0, lda: Int, b: VulkanBuffer, bOffset: Int = 0, ldb: Int,
+        c: VulkanBuffer, cOffset: Int = 0, ldc: Int, transposedOutput: Bool = false,
+        bias: VulkanBuffer? = nil, biasPerRow: Bool = false, activation: Activation = .none,
+        gamma: VulkanBuffer? = nil, residual: VulkanBuffer? = nil, residualOffset: Int = 0
+    ) throws {
+        var flags: UInt32 = 0
+        if bias != nil { flags |= 1 }
+        if biasPerRow { flags |= 2 }
+        if activation == .gelu { flags |= 4 }
+        if activation == .relu { flags |= 8 }
+        if gamma != nil { flags |= 16 }
+        if residual != nil { flags |= 32 }
+        if transposedOutput { flags |= 64 }
+        let p = lib.placeholder
+        try dispatch(try lib.kernel(.gemmRows), buffers: [a, b, bias ?? p, gamma ?? p, residual ?? p, c],
+                     push: [m, n, k, lda, ldb, ldc, 0].map(\.pushWord) + [flags] + [aOffset, bOffset, cOffset, residualOffset].map(\.pushWord),
+                     groups: ((n + 63) / 64, (m + 7) / 8, 1))
+    }
+
     /// LayerNorm of `rows` rows of `width` values. Row r is read at inOffset + (r / groups) * inStride +
     /// (r % groups) * innerStride and written at outOffset + (r / groups) * outStride + (r % groups) *
     /// innerStride (contiguous rows: the defaults). `y` may be `x`; no weight: plain normalization.
@@ -106,7 +129,7 @@ extension VulkanSequence {
         let p = lib.placeholder
         try dispatch(try lib.kernel(.conv2d), buffers: [x, weight, bias ?? p, residual ?? p, y],
                      push: [channels, height, width, outChannels, oh, ow, kernel, stride, padding].map(\.pushWord) + [flags],
-                     groups: VulkanGrid.linear(outChannels * oh * ow))
+                     groups: VulkanGrid.linear((outChannels + 7) / 8 * oh * ow))
     }
 
     /// Convolution as im2col (into `columns`, cin*k*k x oh*ow floats) + GEMM.

@@ -9,9 +9,12 @@ extension VulkanBuffer {
 }
 
 /// `nn.Linear` (weight out x in, bias out), with an optional per-output scale (LayerScale gamma)
-/// applied in the product's epilogue.
+/// applied in the product's epilogue. On devices that prefer gemm_rows the weight is stored
+/// transposed (in x out).
 public final class VulkanLinear: @unchecked Sendable {
     public let inFeatures: Int, outFeatures: Int
+    /// The weight is stored in x out, for gemm_rows.
+    let transposed: Bool
     let weight: VulkanBuffer
     let bias: VulkanBuffer?
     let outputScale: VulkanBuffer?
@@ -23,7 +26,14 @@ public final class VulkanLinear: @unchecked Sendable {
         }
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        self.weight = try VulkanBuffer(device: device, values: weight)
+        transposed = device.prefersLaneGEMM
+        if transposed {
+            var t = [Float](repeating: 0, count: weight.count)
+            for o in 0..<outFeatures { for i in 0..<inFeatures { t[i * outFeatures + o] = weight[o * inFeatures + i] } }
+            self.weight = try VulkanBuffer(device: device, values: t)
+        } else {
+            self.weight = try VulkanBuffer(device: device, values: weight)
+        }
         self.bias = try bias.map { try VulkanBuffer(device: device, values: $0) }
         self.outputScale = try outputScale.map { try VulkanBuffer(device: device, values: $0) }
     }
@@ -31,6 +41,12 @@ public final class VulkanLinear: @unchecked Sendable {
     /// y[rows, out] (+)= epilogue(x[rows, in] W^T + b): rows of x at xOffset with stride ldx.
     func encode(_ seq: VulkanSequence, _ lib: VulkanKernelLibrary, x: VulkanBuffer, xOffset: Int = 0, ldx: Int? = nil, rows: Int,
                 y: VulkanBuffer, activation: VulkanSequence.Activation = .none, residual: VulkanBuffer? = nil) throws {
+        if transposed {
+            try seq.gemmRows(lib, m: rows, n: outFeatures, k: inFeatures, a: x, aOffset: xOffset, lda: ldx ?? inFeatures,
+                             b: weight, ldb: outFeatures, c: y, ldc: outFeatures,
+                             bias: bias, activation: activation, gamma: outputScale, residual: residual)
+            return
+        }
         try seq.gemm(lib, m: rows, n: outFeatures, k: inFeatures, a: x, aOffset: xOffset, lda: ldx ?? inFeatures,
                      b: weight, ldb: inFeatures, transB: true, c: y, ldc: outFeatures,
                      bias: bias, activation: activation, gamma: outputScale, residual: residual)

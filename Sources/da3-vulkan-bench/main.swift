@@ -41,6 +41,12 @@ do {
     try time("gemm_f32 fc1 + GELU (\(t)x\(4 * d)x\(d))", flops: 2.0 * Double(t * 4 * d * d)) {
         try $0.gemm(lib, m: t, n: 4 * d, k: d, a: x, lda: d, b: w, ldb: d, transB: true, c: y, ldc: 4 * d, bias: bias, activation: .gelu)
     }
+    try time("gemm_rows qkv (\(t)x\(3 * d)x\(d))", flops: 2.0 * Double(t * 3 * d * d)) {
+        try $0.gemmRows(lib, m: t, n: 3 * d, k: d, a: x, lda: d, b: w, ldb: 3 * d, c: y, ldc: 3 * d, bias: bias)
+    }
+    try time("gemm_rows fc1 + GELU (\(t)x\(4 * d)x\(d))", flops: 2.0 * Double(t * 4 * d * d)) {
+        try $0.gemmRows(lib, m: t, n: 4 * d, k: d, a: x, lda: d, b: w, ldb: 4 * d, c: y, ldc: 4 * d, bias: bias, activation: .gelu)
+    }
     try time("layernorm (\(t)x\(d))", flops: 8.0 * Double(t * d)) {
         try $0.layerNorm(lib, x: x, rows: t, width: d, weight: bias, bias: bias, eps: 1e-6, y: y)
     }

@@ -423,4 +423,32 @@ final class VulkanShaderTests: XCTestCase {
         } } }
         XCTAssertEqual(got, want)
     }
+
+    func testGEMMRowsWithEpilogueAndTransposedOutput() throws {
+        let (dev, lib) = try { let o = try VulkanTestDevice.open(); return (o.device, o.library) }()
+        let (m, n, k) = (21, 70, 33)   // a partial 8-row group and a partial 64-column group
+        let a = randomValues(m * k, seed: 60), w = randomValues(n * k, seed: 61), bias = randomValues(n, seed: 62)
+        let gamma = randomValues(n, seed: 63), res = randomValues(m * n, seed: 64)
+        var wt = [Float](repeating: 0, count: n * k)   // K x N
+        for j in 0..<n { for p in 0..<k { wt[p * n + j] = w[j * k + p] } }
+        let ba = try buffer(dev, a), bw = try buffer(dev, wt), bb = try buffer(dev, bias), bg = try buffer(dev, gamma)
+        let bc = try buffer(dev, res)
+        let got = try run(m * n, from: bc) {
+            try $0.gemmRows(lib, m: m, n: n, k: k, a: ba, lda: k, b: bw, ldb: n, c: bc, ldc: n,
+                            bias: bb, activation: .gelu, gamma: bg, residual: bc)
+        }
+        let prod = naiveGEMM(a, w, m: m, n: n, k: k, transB: true)
+        var want = [Float](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n { want[i * n + j] = res[i * n + j] + gamma[j] * naiveGELU(prod[i * n + j] + bias[j]) } }
+        XCTAssertLessThan(maxRelativeError(got, want), 2e-6)
+
+        // Planar output (a 1x1 projection of tokens): C[n][m], bias per output channel n.
+        let bt = try VulkanBuffer(device: dev, size: m * n * 4)
+        let planar = try run(m * n, from: bt) {
+            try $0.gemmRows(lib, m: m, n: n, k: k, a: ba, lda: k, b: bw, ldb: n, c: bt, ldc: m, transposedOutput: true, bias: bb)
+        }
+        var wantPlanar = [Float](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n { wantPlanar[j * m + i] = prod[i * n + j] + bias[j] } }
+        XCTAssertLessThan(maxRelativeError(planar, wantPlanar), 2e-6)
+    }
 }

@@ -13,6 +13,11 @@ extension VulkanLinear {
 
     /// A planar (out, rows) map from rows x in tokens: out[o][r] = W[o] . x[r] + b[o] (a 1x1 convolution).
     func encodePlanar(_ seq: VulkanSequence, _ lib: VulkanKernelLibrary, x: VulkanBuffer, rows: Int, y: VulkanBuffer) throws {
+        if transposed {
+            try seq.gemmRows(lib, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: weight, ldb: outFeatures,
+                             c: y, ldc: rows, transposedOutput: true, bias: bias)
+            return
+        }
         try seq.gemm(lib, m: outFeatures, n: rows, k: inFeatures, a: weight, lda: inFeatures, b: x, ldb: inFeatures, transB: true,
                      c: y, ldc: rows, bias: bias, biasPerRow: true)
     }

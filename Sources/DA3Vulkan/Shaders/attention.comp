@@ -38,11 +38,15 @@ void main() {
         uint n = min(64u, p.tokens - k0);
         float blockMax = runMax;
         for (uint j = 0u; j < n; j++) blockMax = max(blockMax, s[j]);
+        barrier();
+        // Each invocation exponentiates its own key's score once; all then read the 64 weights.
+        s[t] = key < p.tokens ? exp(score - blockMax) : 0.0;
+        barrier();
         float correction = exp(runMax - blockMax);
         runSum *= correction;
         acc *= correction;
         for (uint j = 0u; j < n; j++) {
-            float e = exp(s[j] - blockMax);
+            float e = s[j];
             runSum += e;
             if (t < hd) acc = fma(e, qkv[(k0 + j) * p.ldIn + p.vOffset + hOff + t], acc);
         }

@@ -1,8 +1,10 @@
 #version 450
 //! bindings 5
 //! push 10
-// Direct 2-D convolution (groups 1, square kernel k, stride, zero padding), one invocation per
-// output value: Y[co][oy][ox] = bias[co] + sum W[co][ci][ky][kx] * X[ci][oy*s+ky-pad][ox*s+kx-pad].
+// Direct 2-D convolution (groups 1, square kernel k, stride, zero padding): Y[co][oy][ox] =
+// bias[co] + sum W[co][ci][ky][kx] * X[ci][oy*s+ky-pad][ox*s+kx-pad]. Each invocation computes one
+// output pixel for 8 output channels (each input value loaded once for 8 products); consecutive
+// invocations take consecutive pixels, so their input loads are contiguous.
 // Flags: bias, ReLU of the input (a residual conv unit's relu-then-conv), ReLU of the output,
 // + R (residual, same shape as Y).
 #extension GL_GOOGLE_include_directive : require
@@ -19,13 +21,16 @@ const uint BIAS = 1u, RELU_IN = 2u, RELU_OUT = 4u, RESIDUAL = 8u;
 void main() {
     uint id = flatIndex();
     uint plane = p.oh * p.ow;
-    if (id >= p.cout * plane) return;
-    uint co = id / plane, pix = id % plane;
+    uint groups = (p.cout + 7u) / 8u;
+    if (id >= groups * plane) return;
+    uint co0 = (id / plane) * 8u, pix = id % plane;
+    uint count = min(8u, p.cout - co0);
     int oy = int(pix / p.ow), ox = int(pix % p.ow);
     int k = int(p.k);
-    float acc = 0.0;
+    uint kk = p.k * p.k;
+    float acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = 0.0;
     for (uint ci = 0u; ci < p.cin; ci++) {
-        uint wBase = (co * p.cin + ci) * p.k * p.k;
         uint xBase = ci * p.h * p.w;
         for (int ky = 0; ky < k; ky++) {
             int iy = oy * int(p.stride) + ky - int(p.pad);
@@ -35,12 +40,17 @@ void main() {
                 if (ix < 0 || ix >= int(p.w)) continue;
                 float v = x[xBase + uint(iy) * p.w + uint(ix)];
                 if ((p.flags & RELU_IN) != 0u) v = max(v, 0.0);
-                acc = fma(w[wBase + uint(ky * k + kx)], v, acc);
+                uint wi = (co0 * p.cin + ci) * kk + uint(ky * k + kx);
+                for (uint j = 0u; j < count; j++) acc[j] = fma(w[wi + j * p.cin * kk], v, acc[j]);
             }
         }
     }
-    if ((p.flags & BIAS) != 0u) acc += bias[co];
-    if ((p.flags & RELU_OUT) != 0u) acc = max(acc, 0.0);
-    if ((p.flags & RESIDUAL) != 0u) acc += r[id];
-    y[id] = acc;
+    for (uint j = 0u; j < count; j++) {
+        uint o = (co0 + j) * plane + pix;
+        float r0 = acc[j];
+        if ((p.flags & BIAS) != 0u) r0 += bias[co0 + j];
+        if ((p.flags & RELU_OUT) != 0u) r0 = max(r0, 0.0);
+        if ((p.flags & RESIDUAL) != 0u) r0 += r[o];
+        y[o] = r0;
+    }
 }
