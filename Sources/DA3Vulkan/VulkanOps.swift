@@ -85,9 +85,9 @@ extension VulkanSequence {
                      push: [channels, height, width, 0].map(\.pushWord), groups: VulkanGrid.linear(channels * height * width))
     }
 
-    /// Softmax in place over `rows` rows of `width` values with row stride `ld`.
-    public func softmax(_ lib: VulkanKernelLibrary, x: VulkanBuffer, rows: Int, width: Int, ld: Int? = nil) throws {
-        try dispatch(try lib.kernel(.softmax), buffers: [x], push: [rows, width, ld ?? width].map(\.pushWord),
+    /// Softmax in place over `rows` rows of `width` values (row stride `ld`) of x * scale (scale > 0).
+    public func softmax(_ lib: VulkanKernelLibrary, x: VulkanBuffer, rows: Int, width: Int, ld: Int? = nil, scale: Float = 1) throws {
+        try dispatch(try lib.kernel(.softmax), buffers: [x], push: [rows, width, ld ?? width].map(\.pushWord) + [scale.pushWord],
                      groups: VulkanGrid.rows(rows))
     }
 

@@ -32,12 +32,19 @@ public final class VulkanRoPE: @unchecked Sendable {
 /// ordered by barriers, so one set serves all blocks).
 public final class VulkanBlockScratch: @unchecked Sendable {
     public let tokens: Int, dim: Int, hidden: Int
+    /// Heads whose score matrices `scores` holds (attention as products, on CPU devices).
+    public let scoreHeads: Int
     let normed: VulkanBuffer, qkv: VulkanBuffer, attended: VulkanBuffer, mlpHidden: VulkanBuffer
+    let scores: VulkanBuffer?
 
-    public init(device: VulkanDevice, tokens: Int, dim: Int, hidden: Int) throws {
+    /// `heads`: room for that many tokens x tokens score matrices where the device computes
+    /// attention as products (`VulkanDevice.prefersLaneGEMM`).
+    public init(device: VulkanDevice, tokens: Int, dim: Int, hidden: Int, heads: Int = 0) throws {
         self.tokens = tokens
         self.dim = dim
         self.hidden = hidden
+        scoreHeads = device.prefersLaneGEMM ? heads : 0
+        scores = scoreHeads > 0 ? try VulkanBuffer(device: device, size: scoreHeads * tokens * tokens * 4) : nil
         normed = try VulkanBuffer(device: device, size: tokens * dim * 4)
         qkv = try VulkanBuffer(device: device, size: tokens * 3 * dim * 4)
         attended = try VulkanBuffer(device: device, size: tokens * dim * 4)
@@ -85,8 +92,23 @@ public final class VulkanAttentionBranch: @unchecked Sendable {
                              positions: rope.positions, cos: rope.cos, sin: rope.sin)
             }
         }
-        try seq.attention(lib, qkv: s.qkv, tokens: t, heads: heads, headDim: headDim, ldIn: 3 * d, qOffset: 0, kOffset: d,
-                          vOffset: 2 * d, scale: 1 / Float(headDim).squareRoot(), output: s.attended, ldOut: d)
+        let scale = 1 / Float(headDim).squareRoot()
+        if let scores = s.scores, s.scoreHeads >= heads {
+            // CPU devices: q k^T per head, one softmax over all heads' rows, then P v (three products
+            // run far faster there than the barrier-heavy flash kernel).
+            for h in 0..<heads {
+                try seq.gemm(lib, m: t, n: t, k: headDim, a: s.qkv, aOffset: h * headDim, lda: 3 * d,
+                             b: s.qkv, bOffset: d + h * headDim, ldb: 3 * d, transB: true, c: scores, cOffset: h * t * t, ldc: t)
+            }
+            try seq.softmax(lib, x: scores, rows: heads * t, width: t, ld: t, scale: scale)
+            for h in 0..<heads {
+                try seq.gemmRows(lib, m: t, n: headDim, k: t, a: scores, aOffset: h * t * t, lda: t,
+                                 b: s.qkv, bOffset: 2 * d + h * headDim, ldb: 3 * d, c: s.attended, cOffset: h * headDim, ldc: d)
+            }
+        } else {
+            try seq.attention(lib, qkv: s.qkv, tokens: t, heads: heads, headDim: headDim, ldIn: 3 * d, qOffset: 0, kOffset: d,
+                              vOffset: 2 * d, scale: scale, output: s.attended, ldOut: d)
+        }
         try proj.encode(seq, lib, x: s.attended, rows: t, y: x, residual: x)
     }
 }

@@ -46,6 +46,11 @@ final class VulkanFullSizeTests: XCTestCase {
         let out = net.forward(input, height: height, width: width)
         let seconds = Date().timeIntervalSince(start)
         if let failure = net.backend.takeFailure() { throw failure }
+        // A second pass of the size replays the recording (reported for the README's functional note).
+        let replayStart = Date()
+        let replay = net.forward(input, height: height, width: width)
+        let replaySeconds = Date().timeIntervalSince(replayStart)
+        XCTAssertEqual(replay.depth, out.depth)
 
         let fullURL = Fixtures.repoRoot.appendingPathComponent("goldens-full/\(preset)_goldens_\(height)x\(width).safetensors")
         let depthRef: [Float], confRef: [Float], depth: [Float], conf: [Float], label: String
@@ -67,7 +72,7 @@ final class VulkanFullSizeTests: XCTestCase {
         let confRel = Metrics.maxRelativeError(conf, reference: confRef)
         let fxRel = abs(out.intrinsics.fx - Double(k[0])) / Double(k[0])
         let fyRel = abs(out.intrinsics.fy - Double(k[4])) / Double(k[4])
-        print("\(config.name) \(height)x\(width) on \(net.backend.label) (\(label), first pass incl. recording \(String(format: "%.2f", seconds)) s): "
+        print("\(config.name) \(height)x\(width) on \(net.backend.label) (\(label), first pass incl. recording \(String(format: "%.2f", seconds)) s, replay \(String(format: "%.2f", replaySeconds)) s): "
               + "depth pearson \(depthCorr) maxrel \(depthRel); conf pearson \(confCorr) maxrel \(confRel); fx rel \(fxRel), fy rel \(fyRel)")
         XCTAssertGreaterThanOrEqual(depthCorr, 0.999999)
         XCTAssertLessThanOrEqual(depthRel, 1e-4)

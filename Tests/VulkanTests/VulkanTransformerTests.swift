@@ -55,7 +55,7 @@ final class VulkanTransformerTests: XCTestCase {
             kNorm: VulkanLayerNorm(device: dev, weight: knw, bias: knb, eps: 1e-5),
             proj: lin(projL), heads: heads, headDim: hd)
         let mlp = VulkanMLPBranch(norm: try VulkanLayerNorm(device: dev, weight: n2w, bias: n2b, eps: 1e-6), fc1: try lin(fc1L), fc2: try lin(fc2L))
-        let scratch = try VulkanBlockScratch(device: dev, tokens: tokens, dim: d, hidden: hidden)
+        let scratch = try VulkanBlockScratch(device: dev, tokens: tokens, dim: d, hidden: hidden, heads: heads)
         let rope = try VulkanRoPE(device: dev, positions: positions, headDim: hd)
         let x = try VulkanBuffer(device: dev, values: x0)
         let seq = VulkanSequence(device: dev)

@@ -200,10 +200,11 @@ public final class VulkanExecution: BackendExecution {
         }
     }
 
-    private func scratch(_ rec: VulkanRecording, tokens: Int, dim: Int) throws -> VulkanBlockScratch {
+    private func scratch(_ rec: VulkanRecording, tokens: Int, dim: Int, heads: Int = 0) throws -> VulkanBlockScratch {
         let hidden = max(backend.lock.withLock { backend.maxHidden }, 4 * dim)
-        if let s = rec.scratch, s.tokens == tokens, s.dim >= dim, s.hidden >= hidden { return s }
-        let s = try VulkanBlockScratch(device: device, tokens: tokens, dim: dim, hidden: hidden)
+        if let s = rec.scratch, s.tokens == tokens, s.dim >= dim, s.hidden >= hidden,
+           heads == 0 || !device.prefersLaneGEMM || s.scoreHeads >= heads { return s }
+        let s = try VulkanBlockScratch(device: device, tokens: tokens, dim: dim, hidden: hidden, heads: heads)
         rec.scratch = s
         return s
     }
@@ -219,7 +220,7 @@ public final class VulkanExecution: BackendExecution {
     public func attention(_ op: VulkanAttentionBranch, _ x: inout VulkanTensor, positions: [(Int, Int)], rope ropeTables: RoPE2D) {
         let (t, d) = (x.shape[0], x.shape[1])
         mutate(&x) { rec, b, _ in
-            let s = try self.scratch(rec, tokens: t, dim: d)
+            let s = try self.scratch(rec, tokens: t, dim: d, heads: op.heads)
             let r = op.usesRoPE ? try self.rope(rec, positions: positions, headDim: op.headDim) : nil
             encode(rec) { seq, lib in try op.encode(seq, lib, x: b, scratch: s, rope: r) }
         }

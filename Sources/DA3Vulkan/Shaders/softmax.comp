@@ -1,11 +1,11 @@
 #version 450
 //! bindings 1
-//! push 3
-// Softmax in place over rows of `width` values (row stride ld), one workgroup per row:
-// exp(x - max) / sum, as torch.softmax.
+//! push 4
+// Softmax in place over rows of `width` values (row stride ld) of x * scale (scale > 0), one
+// workgroup per row: exp((x - max) * scale) / sum, as torch.softmax(x * scale).
 layout(local_size_x = 128) in;
 layout(std430, binding = 0) buffer X_ { float x[]; };
-layout(push_constant) uniform P { uint rows, width, ld; } p;
+layout(push_constant) uniform P { uint rows, width, ld; float scale; } p;
 
 shared float partial[128];
 
@@ -21,7 +21,7 @@ void main() {
     m = partial[0];
     barrier();
     float sum = 0.0;
-    for (uint i = t; i < p.width; i += 128u) { float e = exp(x[base + i] - m); x[base + i] = e; sum += e; }
+    for (uint i = t; i < p.width; i += 128u) { float e = exp((x[base + i] - m) * p.scale); x[base + i] = e; sum += e; }
     partial[t] = sum;
     barrier();
     for (uint s = 64u; s > 0u; s >>= 1) { if (t < s) partial[t] += partial[t + s]; barrier(); }
