@@ -88,3 +88,22 @@ final class VulkanModelTests: XCTestCase {
         }
     }
 }
+
+extension VulkanModelTests {
+    /// Recordings are kept for the few most recent input sizes only: after more sizes than that,
+    /// the first size records again (its buffers were released), and a kept size still replays.
+    func testOnlyRecentSizesKeepTheirRecordings() throws {
+        let net = try loadTiny()
+        let device = net.backend.device
+        let sizes = [(56, 56), (70, 56), (56, 70), (84, 56), (56, 84)]   // one more than VulkanBackend.keptSizes
+        func pass(_ size: (Int, Int)) -> Int {
+            let before = device.counters.commandBuffersRecorded
+            _ = net.forward(SyntheticImage.normalized(width: size.1, height: size.0), height: size.0, width: size.1)
+            return device.counters.commandBuffersRecorded - before
+        }
+        for size in sizes { XCTAssertGreaterThan(pass(size), 0, "first pass of \(size) records") }
+        XCTAssertEqual(pass(sizes[4]), 0, "a recent size replays")
+        XCTAssertGreaterThan(pass(sizes[0]), 0, "the oldest size was evicted and records again")
+        XCTAssertNil(net.backend.takeFailure())
+    }
+}

@@ -26,6 +26,10 @@ public final class VulkanBackend: ComputeBackend, @unchecked Sendable {
     let lock = NSLock()
     let passSemaphore = DispatchSemaphore(value: 1)
     var recordings: [Int: VulkanRecording] = [:]
+    /// Input sizes, least recently used first.
+    var recentSizes: [Int] = []
+    /// Recordings (buffers and command buffers) kept for this many input sizes.
+    static let keptSizes = 4
     private var failure: Error?
     /// Widest MLP hidden layer prepared (sizes the blocks' shared work buffers).
     var maxHidden = 0

@@ -150,7 +150,14 @@ public final class VulkanExecution: BackendExecution {
         let shape = [1 + gh * gw, op.dim]
         let key = height << 32 | width
         let rec: VulkanRecording = backend.lock.withLock {
+            backend.recentSizes.removeAll { $0 == key }
+            backend.recentSizes.append(key)
             if let r = backend.recordings[key], r.complete { return r }
+            // Keep the buffers of the few most recent sizes only (passes run one at a time, so no
+            // other pass is using an evicted recording).
+            while backend.recentSizes.count > VulkanBackend.keptSizes {
+                backend.recordings[backend.recentSizes.removeFirst()] = nil
+            }
             let r = VulkanRecording()
             backend.recordings[key] = r
             return r
