@@ -5,15 +5,19 @@ import Foundation
 public struct RoPE2D: Sendable {
     /// Rotated features per axis (half of the head dimension).
     public let axisDim: Int
-    /// cos/sin tables: [position][axisDim/2].
-    let cosTable: [Float]
-    let sinTable: [Float]
-    let maxPosition: Int
+    /// cos/sin tables: [position][axisDim/2] (other backends upload them as they are).
+    public let cosTable: [Float]
+    public let sinTable: [Float]
+    /// Positions 0 ..< maxPosition have table rows.
+    public let maxPosition: Int
+    /// The frequency base.
+    public let frequency: Float
 
     /// Tables for positions 0..<maxPosition and head dimension `headDim`, base `frequency` (100 in DA3).
     public init(headDim: Int, maxPosition: Int, frequency: Float = 100) {
         axisDim = headDim / 2
         self.maxPosition = maxPosition
+        self.frequency = frequency
         let half = axisDim / 2
         var c = [Float](repeating: 0, count: maxPosition * half)
         var s = c

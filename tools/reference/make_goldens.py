@@ -177,6 +177,8 @@ def run_tiny_goldens(wrapper: HubWrapper, H: int, W: int, path: str) -> dict:
     gh, gw = H // 14, W // 14
     x = torch.from_numpy(synthetic.image_normalized(W, H))[None, None]  # (1,1,3,H,W)
     out: dict[str, torch.Tensor] = {"input": sq(x[0, 0])}
+    # The stage names below are those of Sources/DA3Model/StageNames.swift (the engine's observer
+    # names, one table on the Swift side): change both together.
     hooks = []
 
     def fwd(name, fn=lambda o: o):

@@ -1,6 +1,6 @@
 """Deterministic synthetic weights and a synthetic input image for Depth Anything 3 tests.
 
-Bit-exact twin of Sources/DA3TestSupport/Synthetic.swift. Any change here must be mirrored
+Bit-exact twin of Sources/DA3Weights/Synthetic.swift. Any change here must be mirrored
 there (and the committed fixtures regenerated with make_goldens.py).
 
 Weights

@@ -1,19 +1,27 @@
-/// `nn.Linear` weights: W (out x in), b (out).
+/// `nn.Linear` on the CPU: W (out x in) and b (out) in the form its kernel reads (packed FP32 panels
+/// for `GEMMF32` on AVX-512, packed bfloat16 pairs for `GEMMBF16` in `Precision.fast`, or plain W for
+/// BLAS), with the fusions the backend's operators use (input rows rewritten per part, e.g. a
+/// LayerNorm; output parts post-processed; GELU; residual accumulation; the fused MLP).
 public struct CPULinear: Sendable {
+    /// W in the form its kernel reads.
+    enum Weights: Sendable {
+        /// Row-major W (out x in) for BLAS.
+        case plain([Float])
+        /// Panels of the FP32 micro-kernel (`GEMMF32`, AVX-512).
+        case packedF32(PackedF32Weights)
+        /// bfloat16 pairs of the `Precision.fast` micro-kernel (`GEMMBF16`).
+        case packedBF16(PackedBF16Weights)
+    }
+
     let inFeatures: Int, outFeatures: Int
-    var weight: [Float]
-    var bias: [Float]
-    /// W as packed bfloat16 for `Precision.fast` (nil otherwise); `weight` is then empty.
-    private(set) var packedBF16: PackedBF16Weights?
-    /// W packed for the FP32 micro-kernel (nil unless loaded with `init(packing:...)` on AVX-512);
-    /// `weight` is then empty.
-    private(set) var packedF32: PackedF32Weights?
+    private(set) var weights: Weights
+    private(set) var bias: [Float]
 
     /// Plain W and b (no outputScale), for BLAS (also host-side layers such as the camera decoder).
     public init(_ loader: any ParameterLoader, _ p: LinearParameters) throws {
         inFeatures = p.inFeatures
         outFeatures = p.outFeatures
-        weight = try loader.tensor(p.key + ".weight", p.weightShape)
+        weights = .plain(try loader.tensor(p.key + ".weight", p.weightShape))
         bias = try loader.tensor(p.key + ".bias", [p.outFeatures])
     }
 
@@ -21,7 +29,7 @@ public struct CPULinear: Sendable {
     /// `Precision.fast`, the FP32 micro-kernel's panels otherwise, plain W without AVX-512), with
     /// an optional per-output scale (LayerScale gamma) multiplied into W and b, as `scaleOutputs`.
     /// The checkpoint's F32 weights are packed from the mapped file without an intermediate copy,
-    /// or the packed form comes from the loader's weight cache file (see `WeightLoader`).
+    /// or the packed form comes from the loader's weight cache file (see `ParameterLoader`).
     /// `weightShape` is the stored shape when it is not [out, in] (a convolution read as a matrix).
     init(packing loader: any ParameterLoader, _ p: LinearParameters, precision: Precision) throws {
         let (key, inFeatures, outFeatures) = (p.key, p.inFeatures, p.outFeatures)
@@ -29,7 +37,6 @@ public struct CPULinear: Sendable {
         self.outFeatures = outFeatures
         let gamma = try p.outputScale.map { try loader.tensor($0, [outFeatures]) }
         bias = try loader.tensor(key + ".bias", [outFeatures])
-        weight = []
         let shape = p.weightShape
         let packs = precision == .fast || GEMMF32.available
         // Packed by `make` from the checkpoint, or read back from the loader's weight cache.
@@ -41,11 +48,15 @@ public struct CPULinear: Sendable {
             return PackedWeights(storage: storage, inFeatures: inFeatures, outFeatures: outFeatures)
         }
         if precision == .fast {
-            packedBF16 = try pack { PackedBF16Weights(weight: $0, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $1) }
+            weights = .packedBF16(try pack {
+                PackedBF16Weights(weight: $0, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $1)
+            })
         } else if packs {
-            packedF32 = try pack { PackedF32Weights(weight: $0, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $1) }
+            weights = .packedF32(try pack {
+                PackedF32Weights(weight: $0, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $1)
+            })
         } else {
-            weight = try loader.tensor(key + ".weight", shape)
+            weights = .plain(try loader.tensor(key + ".weight", shape))
         }
         guard let gamma else { return }
         if packs {
@@ -55,8 +66,9 @@ public struct CPULinear: Sendable {
         }
     }
 
-    /// Folds a per-output-channel scale (LayerScale gamma) into W and b: exact algebra, done once.
-    mutating func scaleOutputs(by gamma: [Float]) {
+    /// Folds a per-output-channel scale (LayerScale gamma) into plain W and b: exact algebra, done once.
+    private mutating func scaleOutputs(by gamma: [Float]) {
+        guard case .plain(var weight) = weights else { preconditionFailure("only plain weights are scaled after loading") }
         let n = inFeatures
         weight.withUnsafeMutableBufferPointer { w in
             for o in 0..<outFeatures {
@@ -65,6 +77,25 @@ public struct CPULinear: Sendable {
                 bias[o] *= g
             }
         }
+        weights = .plain(weight)
+    }
+
+    /// W (out x in) as loaded by `init(_:_:)` (plain weights only).
+    var weight: [Float] {
+        guard case .plain(let weight) = weights else { preconditionFailure("CPULinear: W is packed") }
+        return weight
+    }
+
+    /// The bfloat16 panels (`init(packing:...)` with `Precision.fast` only).
+    private var packedBF16: PackedBF16Weights {
+        guard case .packedBF16(let packed) = weights else { preconditionFailure("CPULinear: not packed for bfloat16") }
+        return packed
+    }
+
+    /// The FP32 panels, if packed so.
+    private var packedF32: PackedF32Weights? {
+        guard case .packedF32(let packed) = weights else { return nil }
+        return packed
     }
 
     /// y (+)= x W^T + b with bfloat16 x (packed by `init(packing:...)` for `.fast`); with `input`,
@@ -72,7 +103,7 @@ public struct CPULinear: Sendable {
     func forwardBF16(_ x: UnsafePointer<UInt16>?, rows: Int, accumulate: Bool = false, input: GEMMBF16.InputRows? = nil,
                      output: GEMMF32.OutputRows? = nil, into y: UnsafeMutablePointer<Float>) {
         bias.withUnsafeBufferPointer { b in
-            GEMMBF16.linear(x, rows: rows, weights: packedBF16!, bias: b.baseAddress!, accumulate: accumulate,
+            GEMMBF16.linear(x, rows: rows, weights: packedBF16, bias: b.baseAddress!, accumulate: accumulate,
                             input: input, output: output, into: y)
         }
     }
@@ -82,8 +113,8 @@ public struct CPULinear: Sendable {
                         accumulatingInto y: UnsafeMutablePointer<Float>) {
         fc1.bias.withUnsafeBufferPointer { b1 in
             fc2.bias.withUnsafeBufferPointer { b2 in
-                GEMMBF16.mlp(rows: rows, input: input, first: fc1.packedBF16!, firstBias: b1.baseAddress,
-                             second: fc2.packedBF16!, secondBias: b2.baseAddress, accumulatingInto: y)
+                GEMMBF16.mlp(rows: rows, input: input, first: fc1.packedBF16, firstBias: b1.baseAddress,
+                             second: fc2.packedBF16, secondBias: b2.baseAddress, accumulatingInto: y)
             }
         }
     }
@@ -96,11 +127,6 @@ public struct CPULinear: Sendable {
     /// y (rows x out) = x (rows x in) W^T + b.
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         forward(x, rows: rows, into: y)
-    }
-
-    /// y = gelu(x W^T + b) (exact erf GELU).
-    func forwardGELU(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        forward(x, rows: rows, gelu: true, into: y)
     }
 
     /// Whether `forward(_:rows:input:...)` runs the parts through the packed FP32 kernel.
@@ -169,14 +195,6 @@ extension CPULinear {
     /// x W^T + b for rows of x (a multiple of inFeatures values), with plain weights (`init(_:_:)`).
     public func callAsFunction(_ x: [Float]) -> [Float] {
         Linear.forward(x, rows: x.count / inFeatures, weight: weight, bias: bias, outFeatures: outFeatures)
-    }
-
-    /// Wraps already-loaded weights (e.g. a 1x1 convolution viewed as a matrix).
-    init(weight: [Float], bias: [Float], in inFeatures: Int, out outFeatures: Int) {
-        self.inFeatures = inFeatures
-        self.outFeatures = outFeatures
-        self.weight = weight
-        self.bias = bias
     }
 }
 
