@@ -1,3 +1,4 @@
+import DA3Kernels
 import Foundation
 
 /// The ViT block's two branches as fused device operators (the model's AttentionOp and MLPOp).
@@ -25,6 +26,18 @@ public final class VulkanRoPE: @unchecked Sendable {
         try self.positions.write(positions.flatMap { [Int32($0.0), Int32($0.1)] })
         cos = try VulkanBuffer(device: device, values: c)
         sin = try VulkanBuffer(device: device, values: s)
+    }
+
+    /// The model's own tables (`RoPE2D`, [position][axisDim / 2]) for `positions`.
+    public init(device: VulkanDevice, positions: [(Int, Int)], tables rope: RoPE2D) throws {
+        guard positions.allSatisfy({ max($0.0, $0.1) < rope.maxPosition }) else {
+            throw VulkanError.invalidArgument("RoPE position beyond the table's \(rope.maxPosition)")
+        }
+        tokens = positions.count
+        self.positions = try VulkanBuffer(device: device, size: positions.count * 8)
+        try self.positions.write(positions.flatMap { [Int32($0.0), Int32($0.1)] })
+        cos = try VulkanBuffer(device: device, values: rope.cosTable)
+        sin = try VulkanBuffer(device: device, values: rope.sinTable)
     }
 }
 

@@ -216,10 +216,10 @@ public final class VulkanExecution: BackendExecution {
         return s
     }
 
-    private func rope(_ rec: VulkanRecording, positions: [(Int, Int)], headDim: Int) throws -> VulkanRoPE {
-        let flat = positions.flatMap { [$0.0, $0.1] } + [headDim]
+    private func rope(_ rec: VulkanRecording, positions: [(Int, Int)], tables: RoPE2D) throws -> VulkanRoPE {
+        let flat = positions.flatMap { [$0.0, $0.1] } + [tables.axisDim, tables.maxPosition]
         if let r = rec.ropes.first(where: { $0.0 == flat }) { return r.1 }
-        let r = try VulkanRoPE(device: device, positions: positions, headDim: headDim)
+        let r = try VulkanRoPE(device: device, positions: positions, tables: tables)
         rec.ropes.append((flat, r))
         return r
     }
@@ -228,7 +228,7 @@ public final class VulkanExecution: BackendExecution {
         let (t, d) = (x.shape[0], x.shape[1])
         mutate(&x) { rec, b, _ in
             let s = try self.scratch(rec, tokens: t, dim: d, heads: op.heads)
-            let r = op.usesRoPE ? try self.rope(rec, positions: positions, headDim: op.headDim) : nil
+            let r = op.usesRoPE ? try self.rope(rec, positions: positions, tables: ropeTables) : nil
             encode(rec) { seq, lib in try op.encode(seq, lib, x: b, scratch: s, rope: r) }
         }
     }
