@@ -37,11 +37,15 @@ let package = Package(
         .target(name: "DA3Hub"),
         // LiteRT backend: libLiteRt.so (PyPI ai-edge-litert) loaded at run time; builds without it.
         .target(name: "DA3LiteRT"),
+        // Vulkan headers (Debian libvulkan-dev) without prototypes: nothing links the loader.
+        .target(name: "CVulkan"),
+        // Vulkan compute backend: libvulkan.so.1 loaded at run time, GLSL shaders compiled to SPIR-V.
+        .target(name: "DA3Vulkan", dependencies: ["CVulkan", "DA3Kernels"], exclude: ["Shaders"]),
         // Public library API: load once, estimate many images, write outputs.
-        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image", "DepthIO", "DA3Hub", "DA3LiteRT", "CKernels"]),
+        .target(name: "DepthAnything3", dependencies: ["DA3Model", "DA3Image", "DepthIO", "DA3Hub", "DA3LiteRT", "DA3Vulkan", "CKernels"]),
         // Command-line tool.
         .executableTarget(name: "da3", dependencies: [
-            "DepthAnything3",
+            "DepthAnything3", "DA3Vulkan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmark: the engine on synthetic DA3 weights, side by side with tools/bench's peers.
@@ -49,6 +53,8 @@ let package = Package(
             "DepthAnything3",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Vulkan shader timings at DA3-Small's shapes (functional on software devices such as lavapipe).
+        .executableTarget(name: "da3-vulkan-bench", dependencies: ["DA3Vulkan"]),
         // Test helpers shared by test targets (synthetic weights, fixture paths, metrics).
         .target(name: "DA3TestSupport", dependencies: ["DA3Model", "DA3Weights", "SafeTensors"]),
 
@@ -61,6 +67,7 @@ let package = Package(
         .testTarget(name: "DepthIOTests", dependencies: ["DepthIO", "DA3Image", "CSPNG", "DA3TestSupport"]),
         .testTarget(name: "HubTests", dependencies: ["DA3Hub", "DepthAnything3", "DA3TestSupport"]),
         .testTarget(name: "LiteRTTests", dependencies: ["DA3LiteRT", "DepthAnything3", "DA3TestSupport"]),
+        .testTarget(name: "VulkanTests", dependencies: ["DA3Vulkan", "DA3Kernels", "DA3Model", "DA3TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

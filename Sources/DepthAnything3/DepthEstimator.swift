@@ -1,6 +1,7 @@
 import Foundation
 import DA3Kernels
 import SafeTensors
+import DA3Vulkan
 
 /// The resolution of the maps in a ``DepthResult``.
 public enum OutputSize: String, Sendable, CaseIterable {
@@ -37,8 +38,8 @@ public struct EstimationOptions: Sendable {
 /// print(result.width, result.height, result.intrinsics.fx)
 /// ```
 public final class DepthEstimator: Sendable {
-    /// The loaded network (read-only; safe to share between threads).
-    public let network: DepthAnything3Network
+    /// The loaded network (read-only; safe to share between threads), on the chosen device.
+    public let network: any DepthNetwork
     /// Where the weights came from.
     public let location: ModelLocation
     /// What the load did with its `weightCache` (nil without one).
@@ -47,12 +48,15 @@ public final class DepthEstimator: Sendable {
     /// Loads the checkpoint at `modelPath` (a directory with `model.safetensors`, or the file).
     /// The preset comes from `config` if given, else from `config.json`, else from the weights.
     /// `precision: .fast` trades exactness for speed (bfloat16 products; see `Precision`).
-    /// `weightCache` (off by default) keeps the packed weights in a file for faster later loads.
+    /// `weightCache` (off by default) keeps the packed weights in a file for faster later loads (CPU).
+    /// `device: .vulkan(index:)` runs the network on a Vulkan device (weights uploaded once; see
+    /// `VulkanBackend`); it throws `VulkanError` naming the cause where there is no loader, no
+    /// device, no such index, or no FP16 for `.fast`.
     public init(modelPath: String, config: ModelConfig? = nil, precision: Precision = .exact,
-                weightCache: WeightCache? = nil) throws {
+                weightCache: WeightCache? = nil, device: ComputeDevice = .cpu) throws {
         location = try ModelLocation(path: modelPath)
         (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precision,
-                                                            weightCache: weightCache)
+                                                            weightCache: weightCache, device: device)
     }
 
     /// Loads a model by reference: a local directory or `.safetensors` file, or a Hugging Face Hub
@@ -60,14 +64,23 @@ public final class DepthEstimator: Sendable {
     /// Hub cache (`HF_HUB_CACHE` / `HF_HOME`; `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE` honoured).
     public init(model: String = HubModelReference.defaultModel.repo, hub: HubClient = HubClient(),
                 progress: HubProgress? = nil, config: ModelConfig? = nil, precision: Precision = .exact,
-                weightCache: WeightCache? = nil) throws {
+                weightCache: WeightCache? = nil, device: ComputeDevice = .cpu) throws {
         location = try ModelLocation(reference: model, hub: hub, progress: progress)
         (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precision,
-                                                            weightCache: weightCache)
+                                                            weightCache: weightCache, device: device)
     }
 
+    /// "cpu", or "vulkan:N NAME" of the device that runs the network.
+    public var deviceLabel: String { network.deviceLabel }
+
     private static func loadNetwork(_ location: ModelLocation, config: ModelConfig?, precision: Precision,
-                                    weightCache: WeightCache?) throws -> (DepthAnything3Network, WeightCache.Status?) {
+                                    weightCache: WeightCache?, device: ComputeDevice) throws -> (any DepthNetwork, WeightCache.Status?) {
+        if case .vulkan(let index) = device {
+            // Open the device first: a missing driver is reported before the weights are read.
+            let backend = try VulkanBackend(deviceIndex: index, precision: precision)
+            let config = try config ?? location.configuredModel()
+            return (try DepthAnything3Net(checkpoint: SafeTensorsFile(url: location.weightsURL), config: config, backend: backend), nil)
+        }
         let config = try config ?? location.configuredModel()
         if let weightCache {
             return try weightCache.loadNetwork(weights: location.weightsURL, config: config, precision: precision)
@@ -104,15 +117,15 @@ public final class DepthEstimator: Sendable {
             throw ImageError(file: name, reason: "output size 'original' needs a *_resize method (\(options.method.rawValue) crops the input)")
         }
         let prepared = try ImagePreparation.official(image, options: options, file: name)
-        let result = estimate(prepared)
+        let result = try estimate(prepared)
         return options.outputSize == .original ? result.resized(to: image) : result
     }
 
     /// Runs an already preprocessed image; `observer` (optional) sees each network stage as it
     /// completes (for progress and timing; full-resolution intermediate maps are not built).
-    public func estimate(_ prepared: PreparedImage, observer: StageObserver? = nil) -> DepthResult {
-        let out = network.forward(prepared.tensor, height: prepared.height, width: prepared.width,
-                                  observer: observer, captureFullResolution: false)
+    public func estimate(_ prepared: PreparedImage, observer: StageObserver? = nil) throws -> DepthResult {
+        let out = try network.checkedForward(prepared.tensor, height: prepared.height, width: prepared.width,
+                                             observer: observer, captureFullResolution: false)
         return DepthResult(width: out.width, height: out.height,
                            originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
                            processedWidth: out.width, processedHeight: out.height,

@@ -3,6 +3,7 @@
 @_exported import DA3Image
 @_exported import DA3Model
 @_exported import DepthIO
+@_exported import DA3Vulkan
 import DA3Kernels
 
 /// Arithmetic of the native engine: `.exact` (FP32, the default) or `.fast` (bfloat16 products).

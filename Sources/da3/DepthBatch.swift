@@ -8,7 +8,7 @@ import Foundation
 struct DepthBatch {
     /// The model to run.
     enum ModelChoice {
-        case native(reference: String, precision: Precision, weightCache: WeightCache?)
+        case native(reference: String, precision: Precision, weightCache: WeightCache?, device: ComputeDevice)
         case litert(path: String, accelerator: LiteRTAccelerator, gpuPrecision: LiteRTGPUPrecision)
 
         var isLiteRT: Bool { if case .litert = self { true } else { false } }
@@ -108,18 +108,19 @@ struct DepthBatch {
     private func makePipeline(_ loaded: LoadedModel) -> DepthPipeline {
         let quiet = plan.quiet || plan.json
         switch plan.model {
-        case let .native(reference, precision, weightCache):
+        case let .native(reference, precision, weightCache, device):
             return DepthPipeline(options: plan.options, preparation: .official) {
                 let location = try ModelLoading.locate(reference, quiet: quiet)
                 let estimator = try DepthEstimator(modelPath: location.weightsURL.path, config: location.configuredModel(),
-                                                   precision: precision, weightCache: weightCache)
-                loaded.set(origin: location.origin, weightCache: estimator.weightCacheStatus)
+                                                   precision: precision, weightCache: weightCache, device: device)
+                loaded.set(origin: location.origin, device: estimator.deviceLabel, weightCache: estimator.weightCacheStatus)
                 return estimator
             }
         case let .litert(path, accelerator, gpuPrecision):
             return DepthPipeline(options: plan.options, preparation: .byEstimator) {
                 let estimator = try LiteRTDepthEstimator(modelPath: path, accelerator: accelerator, gpuPrecision: gpuPrecision)
-                loaded.set(origin: "\(path) (LiteRT \(accelerator.rawValue), \(estimator.model.libraryPath))", litert: estimator)
+                loaded.set(origin: "\(path) (LiteRT \(accelerator.rawValue), \(estimator.model.libraryPath))",
+                           device: "litert:\(accelerator.rawValue)", litert: estimator)
                 return estimator
             }
         }
@@ -130,7 +131,7 @@ struct DepthBatch {
         var summary: [String: Any] = [
             "model": loaded.origin ?? {
                 switch plan.model {
-                case .native(let reference, _, _): return reference
+                case .native(let reference, _, _, _): return reference
                 case .litert(let path, _, _): return path
                 }
             }(),
@@ -142,6 +143,12 @@ struct DepthBatch {
             "images": records.map(\.json),
         ]
         if !plan.model.isLiteRT { summary["weight_cache"] = loaded.weightCache?.rawValue ?? "off" }
+        summary["device"] = loaded.device ?? {
+            switch plan.model {
+            case .native(_, _, _, let device): return device.description
+            case .litert(_, let accelerator, _): return "litert:\(accelerator.rawValue)"
+            }
+        }()
         if let litert = loaded.litert { summary["litert"] = LiteRTReport.json(litert) }
         var data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         data.append(0x0a)
@@ -152,13 +159,16 @@ struct DepthBatch {
 /// What the background load found out, for the summary.
 final class LoadedModel: @unchecked Sendable {
     private let lock = NSLock()
-    private var values: (origin: String?, weightCache: WeightCache.Status?, litert: LiteRTDepthEstimator?) = (nil, nil, nil)
+    private var values: (origin: String?, device: String?, weightCache: WeightCache.Status?, litert: LiteRTDepthEstimator?)
+        = (nil, nil, nil, nil)
 
-    func set(origin: String, weightCache: WeightCache.Status? = nil, litert: LiteRTDepthEstimator? = nil) {
-        lock.withLock { values = (origin, weightCache, litert) }
+    func set(origin: String, device: String, weightCache: WeightCache.Status? = nil, litert: LiteRTDepthEstimator? = nil) {
+        lock.withLock { values = (origin, device, weightCache, litert) }
     }
 
     var origin: String? { lock.withLock { values.origin } }
+    /// "cpu", "vulkan:N NAME" or "litert:ACCELERATOR": what ran the network.
+    var device: String? { lock.withLock { values.device } }
     var weightCache: WeightCache.Status? { lock.withLock { values.weightCache } }
     var litert: LiteRTDepthEstimator? { lock.withLock { values.litert } }
 }

@@ -43,6 +43,7 @@ struct DepthCommand: ParsableCommand {
     var images: [String] = []
 
     @OptionGroup(title: "Model") var model: ModelOptions
+    @OptionGroup(title: "Device") var device: DeviceOptions
     @OptionGroup(title: "Processing") var processing: ProcessingOptions
     @OptionGroup(title: "Outputs") var outputs: OutputOptions
     @OptionGroup(title: "Reporting") var reporting: ReportingOptions
@@ -63,7 +64,7 @@ struct DepthCommand: ParsableCommand {
     private func plan() throws -> DepthBatch.Plan {
         guard !images.isEmpty else { throw UsageError("no input image given (files, directories or glob patterns)") }
         let options = try processing.estimationOptions()
-        let modelChoice = try model.choice()
+        let modelChoice = try model.choice(device: try device.parsed())
         let inputs = InputExpansion.expand(images)
         let outputChoice = try outputs.choice(inputCount: inputs.count, litert: modelChoice.isLiteRT)
         return DepthBatch.Plan(inputs: inputs, model: modelChoice, options: options, outputs: outputChoice,

@@ -22,8 +22,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("weight-cache"), help: ArgumentHelp("native: directory for packed weights kept between runs (later loads of the same checkpoint map them instead of packing again; results identical), or 'off'. (default: $DA3_WEIGHT_CACHE, else $XDG_CACHE_HOME/da3/weights, else ~/.cache/da3/weights)", valueName: "dir"))
     var weightCache: String?
 
-    /// The validated choice.
-    func choice() throws -> DepthBatch.ModelChoice {
+    /// The validated choice, the native engine running on `device`.
+    func choice(device: ComputeDevice) throws -> DepthBatch.ModelChoice {
         guard backend == "native" || backend == "litert" else {
             throw UsageError("--backend: unknown backend '\(backend)' (expected native or litert)")
         }
@@ -37,6 +37,9 @@ struct ModelOptions: ParsableArguments {
             throw UsageError("--precision: unknown precision '\(precision)' (expected exact or fast)")
         }
         if backend == "litert" {
+            if device != .cpu {
+                throw UsageError("--device \(device) applies to the native engine (--backend litert picks its accelerator with --accelerator)")
+            }
             if precisionMode == .fast {
                 throw UsageError("--precision fast applies to the native engine (the .tflite fixes its own precision)")
             }
@@ -45,11 +48,11 @@ struct ModelOptions: ParsableArguments {
             }
             return .litert(path: model, accelerator: acceleratorKind, gpuPrecision: gpuPrecisionKind)
         }
-        if precisionMode == .fast && !Precision.fastAvailable {
+        if precisionMode == .fast && device == .cpu && !Precision.fastAvailable {
             throw UsageError("--precision fast needs a CPU with AVX512-BF16; this one has none (use --precision exact)")
         }
         return .native(reference: model, precision: precisionMode,
-                       weightCache: weightCache.map(WeightCache.parse) ?? WeightCache.standard)
+                       weightCache: weightCache.map(WeightCache.parse) ?? WeightCache.standard, device: device)
     }
 }
 

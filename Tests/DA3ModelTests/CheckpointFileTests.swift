@@ -28,7 +28,7 @@ final class CheckpointFileTests: XCTestCase {
             XCTAssertEqual(estimator.network.config.name, "da3-\(preset)")
             // Same weights as the generator: same result as the synthetic source at a small size.
             let x = SyntheticImage.normalized(width: 56, height: 70)
-            let fromFile = estimator.network.forward(x, height: 70, width: 56)
+            let fromFile = try estimator.network.forward(x, height: 70, width: 56)
             let fromSeed = try DepthAnything3Network(config: estimator.network.config, weights: SyntheticWeightSource())
                 .forward(x, height: 70, width: 56)
             XCTAssertEqual(fromFile.depth, fromSeed.depth, preset)

@@ -33,7 +33,7 @@ final class WeightCacheTests: XCTestCase {
     }
 
     private func depth(_ estimator: DepthEstimator) -> [Float] {
-        estimator.network.forward(SyntheticImage.normalized(width: 56, height: 70), height: 70, width: 56).depth
+        try! estimator.network.forward(SyntheticImage.normalized(width: 56, height: 70), height: 70, width: 56).depth
     }
 
     func testSecondLoadMapsTheFileWithIdenticalResults() throws {

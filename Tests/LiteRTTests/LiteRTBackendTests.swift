@@ -57,7 +57,7 @@ final class LiteRTBackendTests: XCTestCase {
         let nativePrepared = try Preprocessor(processRes: 70).prepare(image)
         XCTAssertEqual(prepared.tensor, nativePrepared.tensor, "same preprocessing as the native engine")
         let a = try litert.estimate(prepared)
-        let b = native.estimate(nativePrepared)
+        let b = try native.estimate(nativePrepared)
         XCTAssertEqual(a.depth.count, b.depth.count)
         let corr = Metrics.pearson(a.depth, b.depth)
         let rel = Metrics.maxRelativeError(a.depth, reference: b.depth)
@@ -108,7 +108,7 @@ final class LiteRTBackendTests: XCTestCase {
         _ = try requireRuntime()
         let native = try DepthEstimator(modelPath: Self.tinyCheckpoint)
         let image = RGBImage(width: 56, height: 70, pixels: SyntheticImage.rgb(width: 56, height: 70))
-        let reference = native.estimate(try Preprocessor(processRes: 70).prepare(image))
+        let reference = try native.estimate(Preprocessor(processRes: 70).prepare(image))
         for (file, layout, shape) in [("litert/tiny32_official_5d_70x56.tflite", LiteRTInputLayout.viewsNCHW, [1, 1, 70, 56]),
                                       ("litert/tiny32_official_nhwc_70x56.tflite", .nhwc, [1, 70, 56, 1])] {
             let litert = try LiteRTDepthEstimator(modelPath: Fixtures.url(file).path)

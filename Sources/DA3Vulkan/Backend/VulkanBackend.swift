@@ -1,0 +1,132 @@
+import DA3Kernels
+import Foundation
+
+/// The Vulkan backend of the model's operator layer (see DESIGN.md): weights are uploaded once when
+/// the operators are prepared; per input size, the first forward pass records its dispatches (every
+/// buffer allocated then), and later passes of that size replay them: one image upload into a
+/// mapped buffer, one queue submit, one read-back of the outputs from mapped memory.
+///
+/// Exact precision is FP32 end to end. Passes run one at a time per backend (a second caller waits).
+public final class VulkanBackend: ComputeBackend, @unchecked Sendable {
+    public typealias Tensor = VulkanTensor
+    public typealias PatchEmbeddingOp = VulkanPatchEmbedding
+    public typealias AttentionOp = VulkanAttentionBranch
+    public typealias MLPOp = VulkanMLPBranch
+    public typealias LayerNormOp = VulkanLayerNorm
+    public typealias ProjectionOp = VulkanLinear
+    public typealias ConvOp = VulkanConv
+    public typealias ConvTransposeOp = VulkanConvTranspose
+    public typealias OutputStageOp = VulkanOutputStage
+    public typealias Execution = VulkanExecution
+
+    public let device: VulkanDevice
+    public let library: VulkanKernelLibrary
+    public let precision: Precision
+
+    let lock = NSLock()
+    let passSemaphore = DispatchSemaphore(value: 1)
+    var recordings: [Int: VulkanRecording] = [:]
+    /// Input sizes, least recently used first.
+    var recentSizes: [Int] = []
+    /// Recordings (buffers and command buffers) kept for this many input sizes.
+    static let keptSizes = 4
+    private var failure: Error?
+    /// Widest MLP hidden layer prepared (sizes the blocks' shared work buffers).
+    var maxHidden = 0
+
+    /// A backend on `device`. `.fast` is refused: the FP16 path is not wired into the model yet
+    /// (the FP16 GEMM shader exists and is tested), so nothing silently runs in FP32 instead.
+    public init(device: VulkanDevice, precision: Precision = .exact) throws {
+        if precision == .fast {
+            if !device.info.supportsFP16 {
+                throw VulkanError.missingFeature(device: device.info.label,
+                                                 feature: "shaderFloat16 and 16-bit storage, which --precision fast needs")
+            }
+            throw VulkanError.unavailable("--precision fast is not available on Vulkan yet (\(device.info.label) has FP16; the FP16 path is not wired into the model); use the default exact precision")
+        }
+        self.device = device
+        self.precision = precision
+        library = try VulkanKernelLibrary(device: device)
+    }
+
+    /// Opens device `index` (nil: the first discrete GPU, else integrated, else any) of the loader.
+    public convenience init(deviceIndex: Int? = nil, precision: Precision = .exact) throws {
+        try self.init(device: VulkanDevice(index: deviceIndex), precision: precision)
+    }
+
+    /// "vulkan:N NAME", as `--json` summaries report it.
+    public var label: String { device.info.label }
+
+    /// The first error of a forward pass since the last call, if any (the operator layer's calls do
+    /// not throw, so a Vulkan failure during a pass is kept here and its outputs are zeros).
+    public func takeFailure() -> Error? {
+        lock.withLock {
+            defer { failure = nil }
+            return failure
+        }
+    }
+
+    func record(_ error: Error) { lock.withLock { if failure == nil { failure = error } } }
+
+    public func patchEmbedding(_ parameters: LinearParameters, from loader: any ParameterLoader) throws -> VulkanPatchEmbedding {
+        try VulkanPatchEmbedding(device, loader, parameters)
+    }
+
+    public func attention(_ parameters: AttentionParameters, from loader: any ParameterLoader) throws -> VulkanAttentionBranch {
+        try VulkanAttentionBranch(device, loader, parameters)
+    }
+
+    public func mlp(_ parameters: MLPParameters, from loader: any ParameterLoader) throws -> VulkanMLPBranch {
+        let op = try VulkanMLPBranch(device, loader, parameters)
+        lock.withLock { maxHidden = max(maxHidden, op.hidden) }
+        return op
+    }
+
+    public func layerNorm(_ parameters: LayerNormParameters, from loader: any ParameterLoader) throws -> VulkanLayerNorm {
+        try VulkanLayerNorm(device, loader, parameters)
+    }
+
+    public func projection(_ parameters: LinearParameters, from loader: any ParameterLoader) throws -> VulkanLinear {
+        try VulkanLinear(device, loader, parameters)
+    }
+
+    public func conv(_ parameters: ConvParameters, from loader: any ParameterLoader) throws -> VulkanConv {
+        try VulkanConv(device, loader, parameters)
+    }
+
+    public func convTranspose(_ parameters: ConvTransposeParameters, from loader: any ParameterLoader) throws -> VulkanConvTranspose {
+        try VulkanConvTranspose(device, loader, parameters)
+    }
+
+    public func outputStage(_ parameters: OutputStageParameters, from loader: any ParameterLoader) throws -> VulkanOutputStage {
+        try VulkanOutputStage(device, loader, parameters)
+    }
+
+    public func makeExecution() -> VulkanExecution {
+        passSemaphore.wait()
+        return VulkanExecution(backend: self)
+    }
+}
+
+/// Everything one input size needs, made by its first pass: the operations in model order (each
+/// appends its dispatches to a sequence), the buffers every call returned, and the recorded
+/// command buffers for the stretches between host reads (normally one: the whole pass).
+final class VulkanRecording {
+    struct Call {
+        /// Buffers the call returned (or wrote in place), replayed as they are.
+        let outputs: [VulkanBuffer]
+        /// Host values the call uploaded, with their buffers (re-written if a later pass differs).
+        let constants: [(VulkanBuffer, [Float])]
+        /// Operations recorded up to the end of this call.
+        let opEnd: Int
+    }
+
+    var ops: [(VulkanSequence) throws -> Void] = []
+    var calls: [Call] = []
+    var segments: [Range<Int>: VulkanSequence] = [:]
+    var readBacks: [ObjectIdentifier: (staging: VulkanBuffer, copy: VulkanSequence)] = [:]
+    var image: VulkanBuffer?
+    var scratch: VulkanBlockScratch?
+    var ropes: [([Int], VulkanRoPE)] = []
+    var complete = false
+}
