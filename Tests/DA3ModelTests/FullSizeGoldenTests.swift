@@ -41,33 +41,10 @@ final class FullSizeGoldenTests: XCTestCase {
         let input = SyntheticImage.normalized(width: width, height: height)
         let out = net.forward(input, height: height, width: width)
 
-        let fullURL = Fixtures.repoRoot.appendingPathComponent("goldens-full/\(preset)_goldens_\(height)x\(width).safetensors")
-        let depthRef: [Float], confRef: [Float], depth: [Float], conf: [Float], label: String
-        if FileManager.default.fileExists(atPath: fullURL.path) {
-            let full = try SafeTensorsFile(url: fullURL)
-            depthRef = try full.floats("depth")
-            confRef = try full.floats("depth_conf")
-            depth = out.depth
-            conf = out.confidence
-            label = "full resolution"
-        } else {
-            let golden = try SafeTensorsFile(url: Fixtures.url("\(preset)/goldens_\(height)x\(width).safetensors"))
-            depthRef = try golden.floats("depth_s4")
-            confRef = try golden.floats("conf_s4")
-            depth = Self.subsample(out.depth, height: height, width: width, stride: 4)
-            conf = Self.subsample(out.confidence, height: height, width: width, stride: 4)
-            label = "every 4th pixel"
-        }
-        let golden = try SafeTensorsFile(url: Fixtures.url("\(preset)/goldens_\(height)x\(width).safetensors"))
-        let k = try golden.floats("intrinsics")
-
-        let depthCorr = Metrics.pearson(depth, depthRef), confCorr = Metrics.pearson(conf, confRef)
-        let depthRel = Metrics.maxRelativeError(depth, reference: depthRef)
-        let confRel = Metrics.maxRelativeError(conf, reference: confRef)
-        let fxRel = abs(out.intrinsics.fx - Double(k[0])) / Double(k[0])
-        let fyRel = abs(out.intrinsics.fy - Double(k[4])) / Double(k[4])
-        print("\(config.name) \(height)x\(width) \(precision) (\(label), \(depth.count) px): depth pearson \(depthCorr) maxrel \(depthRel); "
-              + "conf pearson \(confCorr) maxrel \(confRel); fx rel \(fxRel), fy rel \(fyRel)")
+        let c = try FullSizeComparison(preset: preset, height: height, width: width, output: out)
+        let (depthCorr, depthRel, confCorr, confRel, fxRel, fyRel) = (c.depthPearson, c.depthMaxRel, c.confidencePearson,
+                                                                     c.confidenceMaxRel, c.fxRel, c.fyRel)
+        print("\(config.name) \(height)x\(width) \(precision) (\(c.summary))")
         if precision == .exact {
             XCTAssertGreaterThanOrEqual(depthCorr, 0.999999)
             XCTAssertLessThanOrEqual(depthRel, 1e-4)
@@ -81,17 +58,9 @@ final class FullSizeGoldenTests: XCTestCase {
             XCTAssertLessThanOrEqual(fxRel, 1e-2)
         }
         // The synthetic weights must give a depth map with real spatial structure.
-        let logDepth = depth.map { log(Double($0)) }
+        let logDepth = c.depth.map { log(Double($0)) }
         let mean = logDepth.reduce(0, +) / Double(logDepth.count)
         let std = (logDepth.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(logDepth.count)).squareRoot()
         XCTAssertGreaterThan(std, 0.1, "log-depth std \(std)")
-    }
-
-    static func subsample(_ map: [Float], height: Int, width: Int, stride: Int) -> [Float] {
-        var out: [Float] = []
-        for y in Swift.stride(from: 0, to: height, by: stride) {
-            for x in Swift.stride(from: 0, to: width, by: stride) { out.append(map[y * width + x]) }
-        }
-        return out
     }
 }

@@ -52,41 +52,16 @@ final class VulkanFullSizeTests: XCTestCase {
         let replaySeconds = Date().timeIntervalSince(replayStart)
         XCTAssertEqual(replay.depth, out.depth)
 
-        let fullURL = Fixtures.repoRoot.appendingPathComponent("goldens-full/\(preset)_goldens_\(height)x\(width).safetensors")
-        let depthRef: [Float], confRef: [Float], depth: [Float], conf: [Float], label: String
-        if FileManager.default.fileExists(atPath: fullURL.path) {
-            let full = try SafeTensorsFile(url: fullURL)
-            (depthRef, confRef, depth, conf) = (try full.floats("depth"), try full.floats("depth_conf"), out.depth, out.confidence)
-            label = "full resolution"
-        } else {
-            let golden = try SafeTensorsFile(url: Fixtures.url("\(preset)/goldens_\(height)x\(width).safetensors"))
-            depthRef = try golden.floats("depth_s4")
-            confRef = try golden.floats("conf_s4")
-            depth = Self.subsample(out.depth, height: height, width: width, stride: 4)
-            conf = Self.subsample(out.confidence, height: height, width: width, stride: 4)
-            label = "every 4th pixel"
-        }
-        let k = try SafeTensorsFile(url: Fixtures.url("\(preset)/goldens_\(height)x\(width).safetensors")).floats("intrinsics")
-        let depthCorr = Metrics.pearson(depth, depthRef), confCorr = Metrics.pearson(conf, confRef)
-        let depthRel = Metrics.maxRelativeError(depth, reference: depthRef)
-        let confRel = Metrics.maxRelativeError(conf, reference: confRef)
-        let fxRel = abs(out.intrinsics.fx - Double(k[0])) / Double(k[0])
-        let fyRel = abs(out.intrinsics.fy - Double(k[4])) / Double(k[4])
-        print("\(config.name) \(height)x\(width) on \(net.backend.label) (\(label), first pass incl. recording \(String(format: "%.2f", seconds)) s, replay \(String(format: "%.2f", replaySeconds)) s): "
-              + "depth pearson \(depthCorr) maxrel \(depthRel); conf pearson \(confCorr) maxrel \(confRel); fx rel \(fxRel), fy rel \(fyRel)")
+        let c = try FullSizeComparison(preset: preset, height: height, width: width, output: out)
+        let (depthCorr, depthRel, confCorr, confRel, fxRel, fyRel) = (c.depthPearson, c.depthMaxRel, c.confidencePearson,
+                                                                     c.confidenceMaxRel, c.fxRel, c.fyRel)
+        print("\(config.name) \(height)x\(width) on \(net.backend.label) (first pass incl. recording \(String(format: "%.2f", seconds)) s, "
+              + "replay \(String(format: "%.2f", replaySeconds)) s; \(c.summary))")
         XCTAssertGreaterThanOrEqual(depthCorr, 0.999999)
         XCTAssertLessThanOrEqual(depthRel, 1e-4)
         XCTAssertGreaterThanOrEqual(confCorr, 0.999999)
         XCTAssertLessThanOrEqual(confRel, 1e-4)
         XCTAssertLessThanOrEqual(fxRel, 1e-4)
         XCTAssertLessThanOrEqual(fyRel, 1e-4)
-    }
-
-    static func subsample(_ map: [Float], height: Int, width: Int, stride: Int) -> [Float] {
-        var out: [Float] = []
-        for y in Swift.stride(from: 0, to: height, by: stride) {
-            for x in Swift.stride(from: 0, to: width, by: stride) { out.append(map[y * width + x]) }
-        }
-        return out
     }
 }
