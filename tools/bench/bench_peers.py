@@ -383,7 +383,7 @@ def run_process(args, key, timeout=3600):
 
 
 def machine_info(threads: int) -> dict:
-    model, flags = platform.processor(), ""
+    model, flags, family, number = platform.processor(), "", None, None
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -391,11 +391,17 @@ def machine_info(threads: int) -> dict:
                     model = line.split(":", 1)[1].strip()
                 if line.startswith("flags") and not flags:
                     flags = line.split(":", 1)[1]
+                if line.startswith("cpu family") and family is None:  # AMD 25 = Zen 3/4, 26 = Zen 5
+                    family = line.split(":", 1)[1].strip()
+                if line.startswith("model\t") and number is None:
+                    number = line.split(":", 1)[1].strip()
     except OSError:
         pass
     fl = set(flags.split())
     return {
         "cpu_model": model,
+        "cpu_family": family,
+        "cpu_model_number": number,
         "cores": os.cpu_count(),
         "threads": threads,
         "isa": [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if f in fl],
