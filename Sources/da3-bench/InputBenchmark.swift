@@ -16,10 +16,10 @@ enum InputBenchmark {
             ("INTER_AREA enlarge 640x425 -> 896x595", mid, 896, 595, .area),
         ]
         for (label, image, w, h, interpolation) in cases {
-            let seconds = best(repeats) { _ = OpenCVResize.resize(image, width: w, height: h, interpolation: interpolation) }
+            let seconds = KernelBenchmark.best(repeats) { _ = OpenCVResize.resize(image, width: w, height: h, interpolation: interpolation) }
             report(label, seconds)
         }
-        let seconds = best(repeats) {
+        let seconds = KernelBenchmark.best(repeats) {
             for i in 0..<8 {
                 _ = SyntheticWeights.values(key: "model.backbone.pretrained.blocks.\(i).mlp.fc1.weight", shape: [1536, 768])
             }
@@ -40,15 +40,5 @@ enum InputBenchmark {
             px[i] = UInt8(truncatingIfNeeded: (i % (w * 3)) / 12 + Int(s >> 29))
         }
         return RGBImage(width: w, height: h, pixels: px)
-    }
-
-    private static func best(_ repeats: Int, _ body: () -> Void) -> Double {
-        var best = Double.infinity
-        for _ in 0..<max(1, repeats) {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            body()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
-        return best
     }
 }

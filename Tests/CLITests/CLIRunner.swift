@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import DA3TestSupport
+import DepthAnything3
 
 /// Runs the built `da3` executable and captures its exit status and output.
 struct CLIRunner {
@@ -51,6 +52,14 @@ class TemporaryDirectoryTestCase: XCTestCase {
     }
 
     func path(_ name: String) -> String { tempDir.appendingPathComponent(name).path }
+
+    /// The synthetic test image at 56 x 70 (the LiteRT fixtures' size) as `synthetic.png` in the directory.
+    func writeImage() throws -> URL {
+        let image = RGBImage(width: 56, height: 70, pixels: SyntheticImage.rgb(width: 56, height: 70))
+        let url = tempDir.appendingPathComponent("synthetic.png")
+        try PNGEncoder.encode(image).write(to: url)
+        return url
+    }
 
     /// Names in the temporary directory (to prove no output or temporary file was left).
     func leftovers() throws -> [String] {

@@ -8,13 +8,6 @@ import DA3TestSupport
 final class DeviceOptionCLITests: TemporaryDirectoryTestCase {
     let model = Fixtures.url("tiny").path
 
-    private func writeImage() throws -> URL {
-        let image = RGBImage(width: 56, height: 70, pixels: SyntheticImage.rgb(width: 56, height: 70))
-        let url = tempDir.appendingPathComponent("synthetic.png")
-        try PNGEncoder.encode(image).write(to: url)
-        return url
-    }
-
     private var vulkanAvailable: Bool { (try? CLIRunner.run(["devices"]).status) == 0 }
 
     func testVulkanMatchesCPUAndSummaryNamesTheDevice() throws {

@@ -7,13 +7,6 @@ import DA3TestSupport
 final class LiteRTBackendCLITests: TemporaryDirectoryTestCase {
     let model = Fixtures.url("litert/tiny32_exact_fp32_70x56.tflite").path
 
-    private func writeImage() throws -> URL {
-        let image = RGBImage(width: 56, height: 70, pixels: SyntheticImage.rgb(width: 56, height: 70))
-        let url = tempDir.appendingPathComponent("synthetic.png")
-        try PNGEncoder.encode(image).write(to: url)
-        return url
-    }
-
     func testLiteRTBackendMatchesNativeEngine() throws {
         if case .failure(let error) = LiteRTRuntime.locate() {
             throw XCTSkip("libLiteRt.so not found (pip install ai-edge-litert): \(error)")

@@ -53,13 +53,6 @@ final class LiteRTGPUCLITests: TemporaryDirectoryTestCase {
         }
     }
 
-    private func writeImage() throws -> URL {
-        let image = RGBImage(width: 56, height: 70, pixels: SyntheticImage.rgb(width: 56, height: 70))
-        let url = tempDir.appendingPathComponent("synthetic.png")
-        try PNGEncoder.encode(image).write(to: url)
-        return url
-    }
-
     private func json(_ r: CLIRunner.Result) throws -> [String: Any] {
         try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
     }
