@@ -62,12 +62,6 @@ public final class DepthPipeline: @unchecked Sendable {
         }
     }
 
-    /// The estimator if it has loaded successfully, without waiting.
-    public var loadedEstimator: (any DepthEstimating)? {
-        guard loaded.wait(timeout: .now()) == .success else { return nil }
-        return try? outcome?.get()
-    }
-
     /// Decodes, prepares and estimates the image at `url`, resized to the input size when
     /// ``EstimationOptions/outputSize`` is ``OutputSize/original``.
     /// - Throws: ``ImageError`` for the image, ``ModelLoadFailure``, or the estimator's error.
