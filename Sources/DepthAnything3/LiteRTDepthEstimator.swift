@@ -97,15 +97,17 @@ public final class LiteRTDepthEstimator: Sendable {
                            intrinsics: k, poseEncoding: [], image: prepared.image)
     }
 
-    /// An accelerator that fails silently (seen: SwiftShader at `--gpu-precision fp16` returns all
-    /// zeros for DA3-Small) must not produce a depth file.
+    /// An accelerator that fails silently must not produce a depth file. Seen: SwiftShader at
+    /// `--gpu-precision fp16` returns all zeros for DA3-Small at 504 x 280 and a map of ones (zero
+    /// logits) at 168 x 168; a network's depth is never one value everywhere.
     static func checkUsable(_ depth: [Float], accelerator: LiteRTAccelerator, gpuPrecision: LiteRTGPUPrecision?) throws {
         let where_ = "\(accelerator.rawValue)" + (gpuPrecision.map { " at GPU precision \($0.rawValue)" } ?? "")
         if let bad = depth.first(where: { !$0.isFinite }) {
             throw LiteRTError.unusableOutput("the depth map holds \(bad) (\(where_)); try --gpu-precision fp32 or --accelerator cpu")
         }
-        if !depth.contains(where: { $0 != 0 }) {
-            throw LiteRTError.unusableOutput("the depth map is all zeros (\(where_)); the accelerator failed silently; "
+        if let first = depth.first, depth.count > 1, !depth.contains(where: { $0 != first }) {
+            let what = first == 0 ? "all zeros" : "\(first) everywhere"
+            throw LiteRTError.unusableOutput("the depth map is \(what) (\(where_)); the accelerator failed silently; "
                                              + "try --gpu-precision fp32 or --accelerator cpu")
         }
     }

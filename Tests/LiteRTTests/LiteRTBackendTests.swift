@@ -149,11 +149,15 @@ final class LiteRTBackendTests: XCTestCase {
         XCTAssertEqual(LiteRTInputLayout.nhwc.arrange(chw: [1, 2, 10, 20, 100, 200], width: 2, height: 1), [1, 10, 100, 2, 20, 200])
     }
 
-    /// A run that gives all zeros or non-finite depth is an error, not a depth file.
+    /// A run that gives one value everywhere (all zeros, all ones) or non-finite depth is an error,
+    /// not a depth file.
     func testUnusableDepthIsRefused() throws {
         XCTAssertNoThrow(try LiteRTDepthEstimator.checkUsable([0, 1.5, 2], accelerator: .cpu, gpuPrecision: nil))
         XCTAssertThrowsError(try LiteRTDepthEstimator.checkUsable([0, 0, 0], accelerator: .gpu, gpuPrecision: .fp16)) { error in
             XCTAssertTrue("\(error)".contains("all zeros (gpu at GPU precision fp16)"), "\(error)")
+        }
+        XCTAssertThrowsError(try LiteRTDepthEstimator.checkUsable([1, 1, 1], accelerator: .gpu, gpuPrecision: .fp16)) { error in
+            XCTAssertTrue("\(error)".contains("1.0 everywhere"), "\(error)")
         }
         XCTAssertThrowsError(try LiteRTDepthEstimator.checkUsable([1, .nan], accelerator: .cpu, gpuPrecision: nil)) { error in
             XCTAssertTrue("\(error)".contains("nan"), "\(error)")
