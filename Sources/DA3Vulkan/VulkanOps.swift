@@ -14,13 +14,8 @@ extension VulkanSequence {
         bias: VulkanBuffer? = nil, biasPerRow: Bool = false, activation: Activation = .none,
         gamma: VulkanBuffer? = nil, residual: VulkanBuffer? = nil, residualOffset: Int = 0, fp16: Bool = false
     ) throws {
-        var flags: UInt32 = 0
-        if bias != nil { flags |= 1 }
-        if biasPerRow { flags |= 2 }
-        if activation == .gelu { flags |= 4 }
-        if activation == .relu { flags |= 8 }
-        if gamma != nil { flags |= 16 }
-        if residual != nil { flags |= 32 }
+        let flags = Self.epilogueFlags(bias: bias != nil, biasPerRow: biasPerRow, activation: activation,
+                                       gamma: gamma != nil, residual: residual != nil)
         let p = lib.placeholder
         try dispatch(try lib.kernel(fp16 ? .gemmF16 : .gemmF32), buffers: [a, b, bias ?? p, gamma ?? p, residual ?? p, c],
                      push: [m, n, k, lda, ldb, ldc, transB ? 1 : 0].map(\.pushWord)
@@ -37,18 +32,26 @@ extension VulkanSequence {
         bias: VulkanBuffer? = nil, biasPerRow: Bool = false, activation: Activation = .none,
         gamma: VulkanBuffer? = nil, residual: VulkanBuffer? = nil, residualOffset: Int = 0
     ) throws {
-        var flags: UInt32 = 0
-        if bias != nil { flags |= 1 }
-        if biasPerRow { flags |= 2 }
-        if activation == .gelu { flags |= 4 }
-        if activation == .relu { flags |= 8 }
-        if gamma != nil { flags |= 16 }
-        if residual != nil { flags |= 32 }
+        var flags = Self.epilogueFlags(bias: bias != nil, biasPerRow: biasPerRow, activation: activation,
+                                       gamma: gamma != nil, residual: residual != nil)
         if transposedOutput { flags |= 64 }
         let p = lib.placeholder
         try dispatch(try lib.kernel(.gemmRows), buffers: [a, b, bias ?? p, gamma ?? p, residual ?? p, c],
                      push: [m, n, k, lda, ldb, ldc, 0].map(\.pushWord) + [flags] + [aOffset, bOffset, cOffset, residualOffset].map(\.pushWord),
                      groups: ((n + 63) / 64, (m + 7) / 8, 1))
+    }
+
+    /// The epilogue bits both GEMM shaders read from their push constants (gemm.comp, gemm_rows.comp):
+    /// 1 bias, 2 bias per row, 4 GELU, 8 ReLU, 16 LayerScale gamma, 32 residual.
+    static func epilogueFlags(bias: Bool, biasPerRow: Bool, activation: Activation, gamma: Bool, residual: Bool) -> UInt32 {
+        var flags: UInt32 = 0
+        if bias { flags |= 1 }
+        if biasPerRow { flags |= 2 }
+        if activation == .gelu { flags |= 4 }
+        if activation == .relu { flags |= 8 }
+        if gamma { flags |= 16 }
+        if residual { flags |= 32 }
+        return flags
     }
 
     /// LayerNorm of `rows` rows of `width` values. Row r is read at inOffset + (r / groups) * inStride +
