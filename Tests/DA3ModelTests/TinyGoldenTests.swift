@@ -65,22 +65,3 @@ final class TinyGoldenTests: XCTestCase {
         XCTAssertEqual(out.intrinsics.cy, Double(k[5]))
     }
 }
-
-/// Scale-aware comparison of a stage: max |a - b| over max |b|, and Pearson correlation.
-struct StageError: CustomStringConvertible {
-    let normalizedMax: Double
-    let pearson: Double
-
-    init(_ a: [Float], _ b: [Float]) {
-        precondition(a.count == b.count)
-        var maxDiff = 0.0, maxRef = 0.0
-        for i in 0..<a.count {
-            maxDiff = max(maxDiff, abs(Double(a[i]) - Double(b[i])))
-            maxRef = max(maxRef, abs(Double(b[i])))
-        }
-        normalizedMax = maxDiff / max(maxRef, 1e-30)
-        pearson = a.count > 1 ? Metrics.pearson(a, b) : (a == b ? 1 : 0)
-    }
-
-    var description: String { "max|diff|/max|ref| = \(normalizedMax), pearson = \(pearson)" }
-}

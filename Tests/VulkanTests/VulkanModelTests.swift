@@ -20,16 +20,6 @@ final class VulkanModelTests: XCTestCase {
         return try DepthAnything3Net(checkpoint: file, config: Self.tinyConfig, backend: VulkanBackend(device: device))
     }
 
-    /// max |a - b| / max |b| and Pearson.
-    func stageError(_ a: [Float], _ b: [Float]) -> (normalizedMax: Double, pearson: Double) {
-        var maxDiff = 0.0, maxRef = 0.0
-        for i in a.indices {
-            maxDiff = max(maxDiff, abs(Double(a[i]) - Double(b[i])))
-            maxRef = max(maxRef, abs(Double(b[i])))
-        }
-        return (maxDiff / max(maxRef, 1e-30), a.count > 1 ? Metrics.pearson(a, b) : (a == b ? 1 : 0))
-    }
-
     func testAllStagesMatchGoldens() throws {
         let net = try loadTiny()
         for (height, width) in [(70, 56), (84, 84)] {
@@ -41,7 +31,7 @@ final class VulkanModelTests: XCTestCase {
             for name in golden.tensors.keys.sorted() where name != "input" && name != "intrinsics" {
                 guard let mine = stages[name] else { XCTFail("stage \(name) not produced"); continue }
                 XCTAssertEqual(mine.shape, golden.tensors[name]!.shape, name)
-                let err = stageError(mine.data, try golden.floats(name))
+                let err = StageError(mine.data, try golden.floats(name))
                 XCTAssertLessThan(err.normalizedMax, 2e-5, "\(name) \(height)x\(width): \(err)")
                 XCTAssertGreaterThan(err.pearson, 0.999999, "\(name) \(height)x\(width): \(err)")
                 checked += 1
@@ -64,7 +54,7 @@ final class VulkanModelTests: XCTestCase {
             let first = net.forward(input, height: height, width: width)
             XCTAssertNil(net.backend.takeFailure())
             for (name, mine) in [("depth", first.depth), ("depth_conf", first.confidence)] {
-                let err = stageError(mine, try golden.floats(name))
+                let err = StageError(mine, try golden.floats(name))
                 print("tiny on \(net.backend.label) \(height)x\(width) \(name): \(err)")
                 XCTAssertLessThan(err.normalizedMax, 2e-5, "\(name) \(height)x\(width): \(err)")
                 XCTAssertGreaterThan(err.pearson, 0.999999, "\(name) \(height)x\(width): \(err)")
