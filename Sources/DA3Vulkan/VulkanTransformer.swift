@@ -3,29 +3,17 @@ import Foundation
 
 /// The ViT block's two branches as fused device operators (the model's AttentionOp and MLPOp).
 
-/// RoPE inputs for one token layout: (y, x) per token and the cos/sin tables, computed on the host
-/// exactly as the CPU's `RoPE2D` (inv_freq = 1 / powf(frequency, 2i / d), angle = Float(p) * inv_freq).
+/// RoPE inputs for one token layout: (y, x) per token and the cos/sin tables of the CPU's `RoPE2D`
+/// (one source of truth for the angles).
 public final class VulkanRoPE: @unchecked Sendable {
     let positions: VulkanBuffer, cos: VulkanBuffer, sin: VulkanBuffer
     public let tokens: Int
 
-    public init(device: VulkanDevice, positions: [(Int, Int)], headDim: Int, frequency: Float = 100) throws {
-        tokens = positions.count
+    /// Tables built for `positions` and `headDim` by the CPU's `RoPE2D`.
+    public convenience init(device: VulkanDevice, positions: [(Int, Int)], headDim: Int, frequency: Float = 100) throws {
         let maxPosition = (positions.map { max($0.0, $0.1) }.max() ?? 0) + 1
-        let axisDim = headDim / 2, quarter = axisDim / 2
-        var c = [Float](repeating: 0, count: maxPosition * quarter), s = c
-        for i in 0..<quarter {
-            let invFreq = 1 / powf(frequency, Float(2 * i) / Float(axisDim))
-            for p in 0..<maxPosition {
-                let angle = Float(p) * invFreq
-                c[p * quarter + i] = cosf(angle)
-                s[p * quarter + i] = sinf(angle)
-            }
-        }
-        self.positions = try VulkanBuffer(device: device, size: positions.count * 8)
-        try self.positions.write(positions.flatMap { [Int32($0.0), Int32($0.1)] })
-        cos = try VulkanBuffer(device: device, values: c)
-        sin = try VulkanBuffer(device: device, values: s)
+        try self.init(device: device, positions: positions,
+                      tables: RoPE2D(headDim: headDim, maxPosition: maxPosition, frequency: frequency))
     }
 
     /// The model's own tables (`RoPE2D`, [position][axisDim / 2]) for `positions`.
