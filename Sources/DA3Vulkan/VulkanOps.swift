@@ -6,16 +6,19 @@ extension VulkanSequence {
 
     /// C[m, n] = act(sum_k A[m, k] op(B)[k, n] + bias) * gamma[n] + R[m, n] (see gemm_f32.comp).
     /// `transB`: B is N x K (a Linear weight) rather than K x N. `fp16`: A and B are FP16 buffers.
+    /// `halfOutput` (with `fp16`, no residual): C is an FP16 buffer.
     public func gemm(
         _ lib: VulkanKernelLibrary, m: Int, n: Int, k: Int,
         a: VulkanBuffer, aOffset: Int = 0, lda: Int,
         b: VulkanBuffer, bOffset: Int = 0, ldb: Int, transB: Bool,
         c: VulkanBuffer, cOffset: Int = 0, ldc: Int,
         bias: VulkanBuffer? = nil, biasPerRow: Bool = false, activation: Activation = .none,
-        gamma: VulkanBuffer? = nil, residual: VulkanBuffer? = nil, residualOffset: Int = 0, fp16: Bool = false
+        gamma: VulkanBuffer? = nil, residual: VulkanBuffer? = nil, residualOffset: Int = 0, fp16: Bool = false,
+        halfOutput: Bool = false
     ) throws {
-        let flags = Self.epilogueFlags(bias: bias != nil, biasPerRow: biasPerRow, activation: activation,
+        var flags = Self.epilogueFlags(bias: bias != nil, biasPerRow: biasPerRow, activation: activation,
                                        gamma: gamma != nil, residual: residual != nil)
+        if halfOutput { flags |= try Self.halfOutputFlag(fp16: fp16, residual: residual) }
         let p = lib.placeholder
         try dispatch(try lib.kernel(fp16 ? .gemmF16 : .gemmF32), buffers: [a, b, bias ?? p, gamma ?? p, residual ?? p, c],
                      push: [m, n, k, lda, ldb, ldc, transB ? 1 : 0].map(\.pushWord)
@@ -24,19 +27,22 @@ extension VulkanSequence {
     }
 
     /// C[m, n] = act(sum_k A[m, k] B[k, n] + bias) * gamma[n] + R with B stored K x N (gemm_rows.comp:
-    /// no shared memory, for CPU devices). `transposedOutput` stores C[n * ldc + m].
+    /// no shared memory, for CPU devices). `transposedOutput` stores C[n * ldc + m]. `fp16`: A and B
+    /// are FP16 buffers (gemm_rows_f16.comp); `halfOutput` (with `fp16`, no residual): C is FP16.
     public func gemmRows(
         _ lib: VulkanKernelLibrary, m: Int, n: Int, k: Int,
         a: VulkanBuffer, aOffset: Int = 0, lda: Int, b: VulkanBuffer, bOffset: Int = 0, ldb: Int,
         c: VulkanBuffer, cOffset: Int = 0, ldc: Int, transposedOutput: Bool = false,
         bias: VulkanBuffer? = nil, biasPerRow: Bool = false, activation: Activation = .none,
-        gamma: VulkanBuffer? = nil, residual: VulkanBuffer? = nil, residualOffset: Int = 0
+        gamma: VulkanBuffer? = nil, residual: VulkanBuffer? = nil, residualOffset: Int = 0,
+        fp16: Bool = false, halfOutput: Bool = false
     ) throws {
         var flags = Self.epilogueFlags(bias: bias != nil, biasPerRow: biasPerRow, activation: activation,
                                        gamma: gamma != nil, residual: residual != nil)
         if transposedOutput { flags |= 64 }
+        if halfOutput { flags |= try Self.halfOutputFlag(fp16: fp16, residual: residual) }
         let p = lib.placeholder
-        try dispatch(try lib.kernel(.gemmRows), buffers: [a, b, bias ?? p, gamma ?? p, residual ?? p, c],
+        try dispatch(try lib.kernel(fp16 ? .gemmRowsF16 : .gemmRows), buffers: [a, b, bias ?? p, gamma ?? p, residual ?? p, c],
                      push: [m, n, k, lda, ldb, ldc, 0].map(\.pushWord) + [flags] + [aOffset, bOffset, cOffset, residualOffset].map(\.pushWord),
                      groups: ((n + 63) / 64, (m + 7) / 8, 1))
     }
@@ -52,6 +58,26 @@ extension VulkanSequence {
         if gamma { flags |= 16 }
         if residual { flags |= 32 }
         return flags
+    }
+
+    /// The F16_OUT bit of the FP16 GEMM shaders (gemm_f16.comp, gemm_rows_f16.comp): only they write
+    /// FP16, and a residual is added in FP32 into an FP32 output.
+    static func halfOutputFlag(fp16: Bool, residual: VulkanBuffer?) throws -> UInt32 {
+        guard fp16, residual == nil else {
+            throw VulkanError.invalidArgument("an FP16 GEMM output needs FP16 operands and no residual")
+        }
+        return 128
+    }
+
+    /// LayerNorm of `rows` contiguous FP32 rows of `width` values, with weight and bias, into an FP16
+    /// buffer (layernorm_f16.comp: statistics in FP32, rounded once when stored).
+    public func layerNormToFP16(
+        _ lib: VulkanKernelLibrary, x: VulkanBuffer, inOffset: Int = 0, rows: Int, width: Int,
+        weight: VulkanBuffer, bias: VulkanBuffer, eps: Float, y: VulkanBuffer, outOffset: Int = 0
+    ) throws {
+        try dispatch(try lib.kernel(.layernormF16), buffers: [x, weight, bias, y],
+                     push: [rows, width, inOffset, outOffset].map(\.pushWord) + [eps.pushWord, 0],
+                     groups: VulkanGrid.rows(rows))
     }
 
     /// LayerNorm of `rows` rows of `width` values. Row r is read at inOffset + (r / groups) * inStride +

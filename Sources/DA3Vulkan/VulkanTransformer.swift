@@ -37,19 +37,27 @@ public final class VulkanBlockScratch: @unchecked Sendable {
     public let scoreHeads: Int
     let normed: VulkanBuffer, qkv: VulkanBuffer, attended: VulkanBuffer, mlpHidden: VulkanBuffer
     let scores: VulkanBuffer?
+    /// FP16 operands of the fast mode's products (normed tokens, attention output, MLP hidden layer).
+    public let fp16: Bool
+    let normed16: VulkanBuffer?, attended16: VulkanBuffer?, mlpHidden16: VulkanBuffer?
 
     /// `heads`: room for that many tokens x tokens score matrices where the device computes
-    /// attention as products (`VulkanDevice.prefersLaneGEMM`).
-    public init(device: VulkanDevice, tokens: Int, dim: Int, hidden: Int, heads: Int = 0) throws {
+    /// attention as products (`VulkanDevice.prefersLaneGEMM`). `fp16`: also the FP16 operand buffers.
+    public init(device: VulkanDevice, tokens: Int, dim: Int, hidden: Int, heads: Int = 0, fp16: Bool = false) throws {
         self.tokens = tokens
         self.dim = dim
         self.hidden = hidden
+        self.fp16 = fp16
         scoreHeads = device.prefersLaneGEMM ? heads : 0
         scores = scoreHeads > 0 ? try VulkanBuffer(device: device, size: scoreHeads * tokens * tokens * 4) : nil
         normed = try VulkanBuffer(device: device, size: tokens * dim * 4)
         qkv = try VulkanBuffer(device: device, size: tokens * 3 * dim * 4)
         attended = try VulkanBuffer(device: device, size: tokens * dim * 4)
-        mlpHidden = try VulkanBuffer(device: device, size: tokens * hidden * 4)
+        // The MLP of an FP16 pass never writes the FP32 hidden layer: keep a token of room only.
+        mlpHidden = try VulkanBuffer(device: device, size: (fp16 ? 1 : tokens) * hidden * 4)
+        normed16 = fp16 ? try VulkanBuffer(device: device, size: tokens * dim * 2) : nil
+        attended16 = fp16 ? try VulkanBuffer(device: device, size: tokens * dim * 2) : nil
+        mlpHidden16 = fp16 ? try VulkanBuffer(device: device, size: tokens * hidden * 2) : nil
     }
 }
 
@@ -79,8 +87,16 @@ public final class VulkanAttentionBranch: @unchecked Sendable {
     public func encode(_ seq: VulkanSequence, _ lib: VulkanKernelLibrary, x: VulkanBuffer, scratch s: VulkanBlockScratch,
                        rope: VulkanRoPE?) throws {
         let t = s.tokens, d = heads * headDim
-        try seq.layerNorm(lib, x: x, rows: t, width: norm.width, weight: norm.weight, bias: norm.bias, eps: norm.eps, y: s.normed)
-        try qkv.encode(seq, lib, x: s.normed, rows: t, y: s.qkv)
+        if qkv.fp16 {
+            // Fast mode: the products read FP16 operands; LayerNorm statistics, q/k norms, RoPE,
+            // softmax and attention stay FP32.
+            guard let normed16 = s.normed16 else { throw VulkanError.invalidArgument("FP16 attention without FP16 work buffers") }
+            try seq.layerNormToFP16(lib, x: x, rows: t, width: norm.width, weight: norm.weight, bias: norm.bias, eps: norm.eps, y: normed16)
+            try qkv.encode(seq, lib, x: normed16, rows: t, y: s.qkv)
+        } else {
+            try seq.layerNorm(lib, x: x, rows: t, width: norm.width, weight: norm.weight, bias: norm.bias, eps: norm.eps, y: s.normed)
+            try qkv.encode(seq, lib, x: s.normed, rows: t, y: s.qkv)
+        }
         for (n, offset) in [(qNorm, 0), (kNorm, d)] {
             guard let n else { continue }
             try seq.layerNorm(lib, x: s.qkv, inOffset: offset, rows: t * heads, width: headDim, groups: heads,
@@ -110,7 +126,12 @@ public final class VulkanAttentionBranch: @unchecked Sendable {
             try seq.attention(lib, qkv: s.qkv, tokens: t, heads: heads, headDim: headDim, ldIn: 3 * d, qOffset: 0, kOffset: d,
                               vOffset: 2 * d, scale: scale, output: s.attended, ldOut: d)
         }
-        try proj.encode(seq, lib, x: s.attended, rows: t, y: x, residual: x)
+        if proj.fp16, let attended16 = s.attended16 {
+            try seq.convertToFP16(lib, x: s.attended, count: t * d, y: attended16)
+            try proj.encode(seq, lib, x: attended16, rows: t, y: x, residual: x)
+        } else {
+            try proj.encode(seq, lib, x: s.attended, rows: t, y: x, residual: x)
+        }
     }
 }
 
@@ -125,6 +146,17 @@ public final class VulkanMLPBranch: @unchecked Sendable {
     }
 
     public func encode(_ seq: VulkanSequence, _ lib: VulkanKernelLibrary, x: VulkanBuffer, scratch s: VulkanBlockScratch) throws {
+        if fc1.fp16 {
+            // Fast mode: FP16 normed tokens and hidden layer (GELU in FP32, rounded once when stored).
+            guard let normed16 = s.normed16, let hidden16 = s.mlpHidden16 else {
+                throw VulkanError.invalidArgument("FP16 MLP without FP16 work buffers")
+            }
+            try seq.layerNormToFP16(lib, x: x, rows: s.tokens, width: norm.width, weight: norm.weight, bias: norm.bias, eps: norm.eps,
+                                    y: normed16)
+            try fc1.encode(seq, lib, x: normed16, rows: s.tokens, y: hidden16, activation: .gelu, halfOutput: true)
+            try fc2.encode(seq, lib, x: hidden16, rows: s.tokens, y: x, residual: x)
+            return
+        }
         try seq.layerNorm(lib, x: x, rows: s.tokens, width: norm.width, weight: norm.weight, bias: norm.bias, eps: norm.eps, y: s.normed)
         try fc1.encode(seq, lib, x: s.normed, rows: s.tokens, y: s.mlpHidden, activation: .gelu)
         try fc2.encode(seq, lib, x: s.mlpHidden, rows: s.tokens, y: x, residual: x)

@@ -10,46 +10,58 @@ extension VulkanBuffer {
 
 /// `nn.Linear` (weight out x in, bias out), with an optional per-output scale (LayerScale gamma)
 /// applied in the product's epilogue. On devices that prefer gemm_rows the weight is stored
-/// transposed (in x out).
+/// transposed (in x out). An FP16 linear (the fast mode) stores its weight in FP16 and takes FP16
+/// inputs; bias, scale and the epilogue stay FP32.
 public final class VulkanLinear: @unchecked Sendable {
     public let inFeatures: Int, outFeatures: Int
     /// The weight is stored in x out, for gemm_rows.
     let transposed: Bool
+    /// The weight and the input are FP16 (gemm_f16 / gemm_rows_f16).
+    public let fp16: Bool
     let weight: VulkanBuffer
     let bias: VulkanBuffer?
     let outputScale: VulkanBuffer?
 
-    public init(device: VulkanDevice, weight: [Float], bias: [Float]?, inFeatures: Int, outFeatures: Int, outputScale: [Float]? = nil) throws {
+    public init(device: VulkanDevice, weight: [Float], bias: [Float]?, inFeatures: Int, outFeatures: Int, outputScale: [Float]? = nil,
+                fp16: Bool = false) throws {
         guard weight.count == inFeatures * outFeatures, bias.map({ $0.count == outFeatures }) ?? true,
               outputScale.map({ $0.count == outFeatures }) ?? true else {
             throw VulkanError.invalidArgument("linear weights do not match \(outFeatures) x \(inFeatures)")
         }
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        self.fp16 = fp16
         transposed = device.prefersLaneGEMM
+        var stored = weight
         if transposed {
-            var t = [Float](repeating: 0, count: weight.count)
-            for o in 0..<outFeatures { for i in 0..<inFeatures { t[i * outFeatures + o] = weight[o * inFeatures + i] } }
-            self.weight = try VulkanBuffer(device: device, values: t)
+            for o in 0..<outFeatures { for i in 0..<inFeatures { stored[i * outFeatures + o] = weight[o * inFeatures + i] } }
+        }
+        if fp16 {
+            self.weight = try VulkanBuffer(device: device, size: stored.count * 2)
+            try self.weight.write(stored.map { Float16($0) })
         } else {
-            self.weight = try VulkanBuffer(device: device, values: weight)
+            self.weight = try VulkanBuffer(device: device, values: stored)
         }
         self.bias = try bias.map { try VulkanBuffer(device: device, values: $0) }
         self.outputScale = try outputScale.map { try VulkanBuffer(device: device, values: $0) }
     }
 
     /// y[rows, out] (+)= epilogue(x[rows, in] W^T + b): rows of x at xOffset with stride ldx.
+    /// FP16 linears read an FP16 x and write FP16 y with `halfOutput` (no residual then).
     func encode(_ seq: VulkanSequence, _ lib: VulkanKernelLibrary, x: VulkanBuffer, xOffset: Int = 0, ldx: Int? = nil, rows: Int,
-                y: VulkanBuffer, activation: VulkanSequence.Activation = .none, residual: VulkanBuffer? = nil) throws {
+                y: VulkanBuffer, activation: VulkanSequence.Activation = .none, residual: VulkanBuffer? = nil,
+                halfOutput: Bool = false) throws {
         if transposed {
             try seq.gemmRows(lib, m: rows, n: outFeatures, k: inFeatures, a: x, aOffset: xOffset, lda: ldx ?? inFeatures,
                              b: weight, ldb: outFeatures, c: y, ldc: outFeatures,
-                             bias: bias, activation: activation, gamma: outputScale, residual: residual)
+                             bias: bias, activation: activation, gamma: outputScale, residual: residual,
+                             fp16: fp16, halfOutput: halfOutput)
             return
         }
         try seq.gemm(lib, m: rows, n: outFeatures, k: inFeatures, a: x, aOffset: xOffset, lda: ldx ?? inFeatures,
                      b: weight, ldb: inFeatures, transB: true, c: y, ldc: outFeatures,
-                     bias: bias, activation: activation, gamma: outputScale, residual: residual)
+                     bias: bias, activation: activation, gamma: outputScale, residual: residual,
+                     fp16: fp16, halfOutput: halfOutput)
     }
 }
 

@@ -6,7 +6,7 @@ import Foundation
 /// buffer allocated then), and later passes of that size replay them: one image upload into a
 /// mapped buffer, one queue submit, one read-back of the outputs from mapped memory.
 ///
-/// Exact precision is FP32 end to end. Passes run one at a time per backend (a second caller waits).
+/// Exact precision is FP32 end to end; fast runs the transformer's products on FP16 operands. Passes run one at a time per backend (a second caller waits).
 public final class VulkanBackend: ComputeBackend, @unchecked Sendable {
     public typealias Tensor = VulkanTensor
     public typealias PatchEmbeddingOp = VulkanPatchEmbedding
@@ -34,25 +34,32 @@ public final class VulkanBackend: ComputeBackend, @unchecked Sendable {
     /// Widest MLP hidden layer prepared (sizes the blocks' shared work buffers).
     var maxHidden = 0
 
-    /// A backend on `device`. `.fast` is refused: the FP16 path is not wired into the model yet
-    /// (the FP16 GEMM shader exists and is tested), so nothing silently runs in FP32 instead.
+    /// A backend on `device`. `.fast` stores the transformer's linear weights and their operands in
+    /// FP16 (products exact in FP32, FP32 accumulation and epilogues; LayerNorm, attention and the
+    /// head in FP32); it needs a device opened with `fp16: true` and is refused on one without FP16.
     public init(device: VulkanDevice, precision: Precision = .exact) throws {
         if precision == .fast {
             if !device.info.supportsFP16 {
                 throw VulkanError.missingFeature(device: device.info.label,
                                                  feature: "shaderFloat16 and 16-bit storage, which --precision fast needs")
             }
-            throw VulkanError.unavailable("--precision fast is not available on Vulkan yet (\(device.info.label) has FP16; the FP16 path is not wired into the model); use the default exact precision")
+            if !device.fp16Enabled {
+                throw VulkanError.invalidArgument("--precision fast needs \(device.info.label) opened with fp16: true")
+            }
         }
         self.device = device
         self.precision = precision
         library = try VulkanKernelLibrary(device: device)
     }
 
-    /// Opens device `index` (nil: the first discrete GPU, else integrated, else any) of the loader.
+    /// Opens device `index` (nil: the first discrete GPU, else integrated, else any) of the loader,
+    /// with FP16 enabled for `.fast` (refused with the missing feature named where it is absent).
     public convenience init(deviceIndex: Int? = nil, precision: Precision = .exact) throws {
-        try self.init(device: VulkanDevice(index: deviceIndex), precision: precision)
+        try self.init(device: VulkanDevice(index: deviceIndex, fp16: precision == .fast), precision: precision)
     }
+
+    /// The transformer's products run on FP16 operands (`.fast`).
+    var fp16: Bool { precision == .fast }
 
     /// "vulkan:N NAME", as `--json` summaries report it.
     public var label: String { device.info.label }
@@ -73,11 +80,11 @@ public final class VulkanBackend: ComputeBackend, @unchecked Sendable {
     }
 
     public func attention(_ parameters: AttentionParameters, from loader: any ParameterLoader) throws -> VulkanAttentionBranch {
-        try VulkanAttentionBranch(device, loader, parameters)
+        try VulkanAttentionBranch(device, loader, parameters, fp16: fp16)
     }
 
     public func mlp(_ parameters: MLPParameters, from loader: any ParameterLoader) throws -> VulkanMLPBranch {
-        let op = try VulkanMLPBranch(device, loader, parameters)
+        let op = try VulkanMLPBranch(device, loader, parameters, fp16: fp16)
         lock.withLock { maxHidden = max(maxHidden, op.hidden) }
         return op
     }

@@ -209,9 +209,9 @@ public final class VulkanExecution: BackendExecution {
 
     private func scratch(_ rec: VulkanRecording, tokens: Int, dim: Int, heads: Int = 0) throws -> VulkanBlockScratch {
         let hidden = max(backend.lock.withLock { backend.maxHidden }, 4 * dim)
-        if let s = rec.scratch, s.tokens == tokens, s.dim >= dim, s.hidden >= hidden,
+        if let s = rec.scratch, s.tokens == tokens, s.dim >= dim, s.hidden >= hidden, s.fp16 == backend.fp16,
            heads == 0 || !device.prefersLaneGEMM || s.scoreHeads >= heads { return s }
-        let s = try VulkanBlockScratch(device: device, tokens: tokens, dim: dim, hidden: hidden, heads: heads)
+        let s = try VulkanBlockScratch(device: device, tokens: tokens, dim: dim, hidden: hidden, heads: heads, fp16: backend.fp16)
         rec.scratch = s
         return s
     }

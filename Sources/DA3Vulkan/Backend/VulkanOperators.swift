@@ -4,11 +4,12 @@ import DA3Kernels
 /// `ParameterLoader` and uploaded once.
 
 extension VulkanLinear {
-    /// `nn.Linear` at `p.key` (+ `.weight` in `p.weightShape`, `.bias`), LayerScale from `p.outputScale`.
-    convenience init(_ device: VulkanDevice, _ loader: any ParameterLoader, _ p: LinearParameters) throws {
+    /// `nn.Linear` at `p.key` (+ `.weight` in `p.weightShape`, `.bias`), LayerScale from `p.outputScale`;
+    /// `fp16`: the fast mode's FP16 weight.
+    convenience init(_ device: VulkanDevice, _ loader: any ParameterLoader, _ p: LinearParameters, fp16: Bool = false) throws {
         try self.init(device: device, weight: loader.tensor(p.key + ".weight", p.weightShape),
                       bias: loader.tensor(p.key + ".bias", [p.outFeatures]), inFeatures: p.inFeatures, outFeatures: p.outFeatures,
-                      outputScale: try p.outputScale.map { try loader.tensor($0, [p.outFeatures]) })
+                      outputScale: try p.outputScale.map { try loader.tensor($0, [p.outFeatures]) }, fp16: fp16)
     }
 
     /// A planar (out, rows) map from rows x in tokens: out[o][r] = W[o] . x[r] + b[o] (a 1x1 convolution).
@@ -73,19 +74,21 @@ public final class VulkanOutputStage: @unchecked Sendable {
 }
 
 extension VulkanAttentionBranch {
-    convenience init(_ device: VulkanDevice, _ loader: any ParameterLoader, _ p: AttentionParameters) throws {
-        try self.init(norm: VulkanLayerNorm(device, loader, p.norm), qkv: VulkanLinear(device, loader, p.qkv),
+    /// `fp16`: the fast mode (FP16 qkv and output projection weights and operands).
+    convenience init(_ device: VulkanDevice, _ loader: any ParameterLoader, _ p: AttentionParameters, fp16: Bool = false) throws {
+        try self.init(norm: VulkanLayerNorm(device, loader, p.norm), qkv: VulkanLinear(device, loader, p.qkv, fp16: fp16),
                       qNorm: try p.qNorm.map { try VulkanLayerNorm(device, loader, $0) },
                       kNorm: try p.kNorm.map { try VulkanLayerNorm(device, loader, $0) },
-                      proj: VulkanLinear(device, loader, p.proj), heads: p.heads, headDim: p.headDim)
+                      proj: VulkanLinear(device, loader, p.proj, fp16: fp16), heads: p.heads, headDim: p.headDim)
         usesRoPE = p.usesRoPE
     }
 }
 
 extension VulkanMLPBranch {
-    convenience init(_ device: VulkanDevice, _ loader: any ParameterLoader, _ p: MLPParameters) throws {
-        try self.init(norm: VulkanLayerNorm(device, loader, p.norm), fc1: VulkanLinear(device, loader, p.fc1),
-                      fc2: VulkanLinear(device, loader, p.fc2))
+    /// `fp16`: the fast mode (FP16 fc1 and fc2 weights and operands).
+    convenience init(_ device: VulkanDevice, _ loader: any ParameterLoader, _ p: MLPParameters, fp16: Bool = false) throws {
+        try self.init(norm: VulkanLayerNorm(device, loader, p.norm), fc1: VulkanLinear(device, loader, p.fc1, fp16: fp16),
+                      fc2: VulkanLinear(device, loader, p.fc2, fp16: fp16))
     }
 
     var hidden: Int { fc1.outFeatures }

@@ -8,7 +8,8 @@
 // K in steps of 16 through shared memory. A is M x K (row stride lda). op(B)(k, n) is B[n*ldb + k]
 // when transB = 1 (a Linear's (out, in) weight) and B[k*ldb + n] otherwise (im2col columns).
 // Epilogue, in order: + bias (per column n, or per row m with BIAS_PER_ROW), GELU or ReLU,
-// * gamma[n] (LayerScale), + R[m*ldc + n] (residual; R may be C itself).
+// * gamma[n] (LayerScale), + R[m*ldc + n] (residual; R may be C itself). C is FP32, or FP16 with
+// F16_OUT (rounded once, after the FP32 epilogue).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
@@ -20,10 +21,11 @@ layout(std430, binding = 2) readonly buffer Bias_ { float bias[]; };
 layout(std430, binding = 3) readonly buffer Gamma_ { float gamma[]; };
 layout(std430, binding = 4) buffer R_ { float r[]; };
 layout(std430, binding = 5) buffer C_ { float c[]; };
+layout(std430, binding = 5) buffer C16_ { float16_t c16[]; };
 layout(push_constant) uniform P {
     uint M, N, K, lda, ldb, ldc, transB, flags, aOffset, bOffset, cOffset, rOffset;
 } p;
-const uint BIAS = 1u, BIAS_PER_ROW = 2u, GELU = 4u, RELU = 8u, GAMMA = 16u, RESIDUAL = 32u;
+const uint BIAS = 1u, BIAS_PER_ROW = 2u, GELU = 4u, RELU = 8u, GAMMA = 16u, RESIDUAL = 32u, F16_OUT = 128u;
 
 shared float16_t As[16][65];
 shared float16_t Bs[16][65];
@@ -69,7 +71,7 @@ void main() {
             if ((p.flags & RELU) != 0u) v = max(v, 0.0);
             if ((p.flags & GAMMA) != 0u) v *= gamma[n];
             if ((p.flags & RESIDUAL) != 0u) v += r[p.rOffset + m * p.ldc + n];
-            c[p.cOffset + m * p.ldc + n] = v;
+            if ((p.flags & F16_OUT) != 0u) c16[p.cOffset + m * p.ldc + n] = float16_t(v); else c[p.cOffset + m * p.ldc + n] = v;
         }
     }
 }
