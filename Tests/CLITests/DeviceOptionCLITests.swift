@@ -51,6 +51,37 @@ final class DeviceOptionCLITests: TemporaryDirectoryTestCase {
             "VK_DRIVER_FILES": "/nonexistent/da3_no_icd.json", "VK_ICD_FILENAMES": "/nonexistent/da3_no_icd.json"],
                           says: "error: no Vulkan device:")
         try assertRefused(["--device", "vulkan:7"], says: "error: no Vulkan device 7:")
-        try assertRefused(["--device", "vulkan", "--precision", "fast"], says: "--precision fast")
+    }
+
+    /// `--precision fast` on a device without FP16 (SwiftShader, from .deps/swiftshader) is refused
+    /// with the missing feature named.
+    func testFastOnADeviceWithoutFP16IsOneClearError() throws {
+        try XCTSkipUnless(vulkanAvailable, "no Vulkan loader here")
+        let icd = Fixtures.repoRoot.appendingPathComponent(".deps/swiftshader/vk_swiftshader_icd.json").path
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: icd), "no SwiftShader in .deps/swiftshader (scripts/install-deps.sh)")
+        try assertRefused(["--device", "vulkan", "--precision", "fast"], environment: ["VK_DRIVER_FILES": icd, "VK_ICD_FILENAMES": icd],
+                          says: "lacks shaderFloat16 (FP16 arithmetic), which --precision fast needs")
+    }
+
+    /// `--precision fast` on a device with FP16 (lavapipe) runs FP16 products and stays close to
+    /// the CPU's exact depth.
+    func testFastOnVulkanRunsCloseToExact() throws {
+        let listing = try CLIRunner.run(["devices", "--json"])
+        try XCTSkipUnless(listing.status == 0, "no Vulkan device here")
+        let devices = (try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [String: Any])?["devices"] as? [[String: Any]]
+        try XCTSkipUnless(devices?.first?["shaderFloat16"] as? Bool == true, "the first Vulkan device has no FP16")
+        let image = try writeImage()
+        let fast = tempDir.appendingPathComponent("fast.npy"), exact = tempDir.appendingPathComponent("exact.npy")
+        let r1 = try CLIRunner.run(["depth", image.path, "--model", model, "--process-res", "70", "--device", "vulkan:0",
+                                    "--precision", "fast", "--output", fast.path, "--json"])
+        XCTAssertEqual(r1.status, 0, r1.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(r1.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(summary?["device"] as? String, "vulkan:0 \(devices?.first?["name"] as? String ?? "")")
+        let r2 = try CLIRunner.run(["depth", image.path, "--model", model, "--process-res", "70", "--output", exact.path])
+        XCTAssertEqual(r2.status, 0, r2.stderr)
+        let x = try NPYReader.read(fast), y = try NPYReader.read(exact)
+        XCTAssertEqual(x.shape, y.shape)
+        XCTAssertGreaterThanOrEqual(Metrics.pearson(x.values, y.values), 0.9999)
+        XCTAssertNotEqual(x.values, y.values)
     }
 }
