@@ -54,7 +54,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Vulkan shader timings at DA3-Small's shapes (functional on software devices such as lavapipe).
-        .executableTarget(name: "da3-vulkan-bench", dependencies: ["DA3Vulkan"]),
+        .executableTarget(name: "da3-vulkan-bench", dependencies: ["DA3Vulkan", "DA3Model", "DA3Weights"]),
         // Test helpers shared by test targets (synthetic weights, fixture paths, metrics).
         .target(name: "DA3TestSupport", dependencies: ["DA3Model", "DA3Weights", "SafeTensors"]),
 

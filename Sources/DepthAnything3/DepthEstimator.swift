@@ -47,7 +47,8 @@ public final class DepthEstimator: Sendable {
 
     /// Loads the checkpoint at `modelPath` (a directory with `model.safetensors`, or the file).
     /// The preset comes from `config` if given, else from `config.json`, else from the weights.
-    /// `precision: .fast` trades exactness for speed (bfloat16 products; see `Precision`).
+    /// `precision: .fast` trades exactness for speed (bfloat16 products on the CPU, FP16 operands on
+    /// Vulkan; see `Precision` and `VulkanBackend`).
     /// `weightCache` (off by default) keeps the packed weights in a file for faster later loads (CPU).
     /// `device: .vulkan(index:)` runs the network on a Vulkan device (weights uploaded once; see
     /// `VulkanBackend`); it throws `VulkanError` naming the cause where there is no loader, no

@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("gpu-precision"), help: "litert, gpu: the GPU delegate's arithmetic, fp32 (as exported), fp16 (faster on real GPUs, less exact) or default (LiteRT's choice).")
     var gpuPrecision: String = LiteRTGPUPrecision.fp32.rawValue
 
-    @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products with FP32 accumulation, about 1.7x faster; needs AVX512-BF16; depth correlation with exact about 0.99997).")
+    @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products with FP32 accumulation, about 1.7x faster; needs AVX512-BF16; depth correlation with exact about 0.99997; with --device vulkan: FP16 operands with FP32 accumulation, needs shaderFloat16).")
     var precision: String = "exact"
 
     @Option(name: .customLong("weight-cache"), help: ArgumentHelp("native: directory for packed weights kept between runs (later loads of the same checkpoint map them instead of packing again; results identical), or 'off'. (default: $DA3_WEIGHT_CACHE, else $XDG_CACHE_HOME/da3/weights, else ~/.cache/da3/weights)", valueName: "dir"))
