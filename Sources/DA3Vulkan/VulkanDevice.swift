@@ -125,6 +125,15 @@ public final class VulkanDevice: @unchecked Sendable {
         }
     }
 
+    /// Run FP16 products (the fast mode) with gemm_rows_f16 rather than the tiled gemm_f16: only
+    /// when `DA3_VULKAN_GEMM=rows` asks (to test that path). The tiled FP16 GEMM is the faster one
+    /// even on lavapipe, where FP16 operands in shared memory halve the traffic between barriers:
+    /// 0.75-0.80x the time of the exact path's gemm_rows at DA3-Small's products, against 0.82-0.91x
+    /// for gemm_rows_f16 (`da3-vulkan-bench --gemm-pairs`).
+    public var prefersLaneGEMMForFP16: Bool {
+        ProcessInfo.processInfo.environment["DA3_VULKAN_GEMM"] == "rows"
+    }
+
     /// What this device has created so far.
     public var counters: VulkanCounters { lock.withLock { _counters } }
 

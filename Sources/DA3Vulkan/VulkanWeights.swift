@@ -11,7 +11,8 @@ extension VulkanBuffer {
 /// `nn.Linear` (weight out x in, bias out), with an optional per-output scale (LayerScale gamma)
 /// applied in the product's epilogue. On devices that prefer gemm_rows the weight is stored
 /// transposed (in x out). An FP16 linear (the fast mode) stores its weight in FP16 and takes FP16
-/// inputs; bias, scale and the epilogue stay FP32.
+/// inputs; bias, scale and the epilogue stay FP32; it runs on the tiled gemm_f16 on every device
+/// (`VulkanDevice.prefersLaneGEMMForFP16`).
 public final class VulkanLinear: @unchecked Sendable {
     public let inFeatures: Int, outFeatures: Int
     /// The weight is stored in x out, for gemm_rows.
@@ -31,7 +32,7 @@ public final class VulkanLinear: @unchecked Sendable {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.fp16 = fp16
-        transposed = device.prefersLaneGEMM
+        transposed = fp16 ? device.prefersLaneGEMMForFP16 : device.prefersLaneGEMM
         var stored = weight
         if transposed {
             for o in 0..<outFeatures { for i in 0..<inFeatures { stored[i * outFeatures + o] = weight[o * inFeatures + i] } }

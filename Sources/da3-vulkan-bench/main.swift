@@ -3,7 +3,8 @@ import Foundation
 
 // da3-vulkan-bench: each shader at DA3-Small's shapes on a Vulkan device (default: the backend's
 // choice; DA3_BENCH_VULKAN_DEVICE=N picks one), median of a few replays of a recorded sequence;
-// `--model [H W] [rounds]`: the whole DA3-Small pass, exact against fast (ModelBenchmark.swift).
+// `--model [H W] [rounds]`: the whole DA3-Small pass, exact against fast (ModelBenchmark.swift);
+// `--gemm-pairs [H W] [reps]`: the products in each operand form, interleaved (GEMMPairs.swift).
 // A functional timing for software devices such as lavapipe, not a speed claim.
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
@@ -11,6 +12,10 @@ func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 do {
     if CommandLine.arguments.dropFirst().first == "--model" {
         try modelBenchmark(Array(CommandLine.arguments.dropFirst(2)))
+        exit(0)
+    }
+    if CommandLine.arguments.dropFirst().first == "--gemm-pairs" {
+        try gemmPairs(Array(CommandLine.arguments.dropFirst(2)))
         exit(0)
     }
     let index = ProcessInfo.processInfo.environment["DA3_BENCH_VULKAN_DEVICE"].flatMap(Int.init)
