@@ -44,18 +44,22 @@ public final class DepthEstimator: Sendable {
     public let location: ModelLocation
     /// What the load did with its `weightCache` (nil without one).
     public let weightCacheStatus: WeightCache.Status?
+    /// The precision that runs and why (`.fast` on a CPU where no fast kernel beats FP32 runs exact).
+    public let precisionChoice: PrecisionChoice
 
     /// Loads the checkpoint at `modelPath` (a directory with `model.safetensors`, or the file).
     /// The preset comes from `config` if given, else from `config.json`, else from the weights.
-    /// `precision: .fast` trades exactness for speed (bfloat16 products; see `Precision`).
-    /// `weightCache` (off by default) keeps the packed weights in a file for faster later loads (CPU).
+    /// `precision: .fast` trades exactness for speed: on the CPU it runs the fastest reduced-precision
+    /// kernel by `fastKernels` (bfloat16 products where a short measurement says they beat FP32, else
+    /// the exact kernels; see ``PrecisionChoice``). `weightCache` (off by default) keeps the packed weights in a file for faster later loads (CPU).
     /// `device: .vulkan(index:)` runs the network on a Vulkan device (weights uploaded once; see
     /// `VulkanBackend`); it throws `VulkanError` naming the cause where there is no loader, no
     /// device, no such index, or no FP16 for `.fast`.
     public init(modelPath: String, config: ModelConfig? = nil, precision: Precision = .exact,
-                weightCache: WeightCache? = nil, device: ComputeDevice = .cpu) throws {
+                fastKernels: FastKernelPolicy = .measured, weightCache: WeightCache? = nil, device: ComputeDevice = .cpu) throws {
         location = try ModelLocation(path: modelPath)
-        (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precision,
+        precisionChoice = try Self.choose(precision, fastKernels: fastKernels, weightCache: weightCache, device: device)
+        (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precisionChoice.used,
                                                             weightCache: weightCache, device: device)
     }
 
@@ -64,10 +68,22 @@ public final class DepthEstimator: Sendable {
     /// Hub cache (`HF_HUB_CACHE` / `HF_HOME`; `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE` honoured).
     public init(model: String = HubModelReference.defaultModel.repo, hub: HubClient = HubClient(),
                 progress: HubProgress? = nil, config: ModelConfig? = nil, precision: Precision = .exact,
-                weightCache: WeightCache? = nil, device: ComputeDevice = .cpu) throws {
+                fastKernels: FastKernelPolicy = .measured, weightCache: WeightCache? = nil, device: ComputeDevice = .cpu) throws {
         location = try ModelLocation(reference: model, hub: hub, progress: progress)
-        (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precision,
+        precisionChoice = try Self.choose(precision, fastKernels: fastKernels, weightCache: weightCache, device: device)
+        (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precisionChoice.used,
                                                             weightCache: weightCache, device: device)
+    }
+
+    private static func choose(_ precision: Precision, fastKernels: FastKernelPolicy, weightCache: WeightCache?,
+                               device: ComputeDevice) throws -> PrecisionChoice {
+        guard device == .cpu else {
+            if precision == .fast && fastKernels == .bf16 {
+                throw PrecisionError.bf16NeedsCPU
+            }
+            return .asRequested(precision, reason: precision == .fast ? "the device's FP16 path" : "as requested")
+        }
+        return try .cpu(precision, policy: fastKernels, cacheDirectory: weightCache?.directory)
     }
 
     /// "cpu", or "vulkan:N NAME" of the device that runs the network.

@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("gpu-precision"), help: "litert, gpu: the GPU delegate's arithmetic, fp32 (as exported), fp16 (faster on real GPUs, less exact) or default (LiteRT's choice).")
     var gpuPrecision: String = LiteRTGPUPrecision.fp32.rawValue
 
-    @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products with FP32 accumulation, about 1.7x faster; needs AVX512-BF16; depth correlation with exact about 0.99997).")
+    @Option(name: .long, help: "native: exact (FP32, matches the official model), fast (the fastest reduced-precision kernel this CPU has, picked by a short measurement that is cached: bfloat16 products where they beat FP32, about 1.7x faster on AMD Zen 4, depth correlation with exact about 0.99997; otherwise the exact kernels, and a note says so) or bf16 (bfloat16 products without measuring; needs AVX512-BF16).")
     var precision: String = "exact"
 
     @Option(name: .customLong("weight-cache"), help: ArgumentHelp("native: directory for packed weights kept between runs (later loads of the same checkpoint map them instead of packing again; results identical), or 'off'. (default: $DA3_WEIGHT_CACHE, else $XDG_CACHE_HOME/da3/weights, else ~/.cache/da3/weights)", valueName: "dir"))
@@ -33,25 +33,29 @@ struct ModelOptions: ParsableArguments {
         guard let gpuPrecisionKind = LiteRTGPUPrecision(rawValue: gpuPrecision.lowercased()) else {
             throw UsageError("--gpu-precision: unknown precision '\(gpuPrecision)' (expected fp32, fp16 or default)")
         }
-        guard let precisionMode = Precision(rawValue: precision.lowercased()) else {
-            throw UsageError("--precision: unknown precision '\(precision)' (expected exact or fast)")
+        let explicitBF16 = precision.lowercased() == "bf16"
+        guard let precisionMode = explicitBF16 ? .fast : Precision(rawValue: precision.lowercased()) else {
+            throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast or bf16)")
         }
         if backend == "litert" {
             if device != .cpu {
                 throw UsageError("--device \(device) applies to the native engine (--backend litert picks its accelerator with --accelerator)")
             }
             if precisionMode == .fast {
-                throw UsageError("--precision fast applies to the native engine (the .tflite fixes its own precision)")
+                throw UsageError("--precision \(precision) applies to the native engine (the .tflite fixes its own precision)")
             }
             if model == ModelLoading.defaultModel || !model.lowercased().hasSuffix(".tflite") {
                 throw UsageError("--backend litert needs --model FILE.tflite (a depth-only model, e.g. from tools/litert/convert.py)")
             }
             return .litert(path: model, accelerator: acceleratorKind, gpuPrecision: gpuPrecisionKind)
         }
-        if precisionMode == .fast && device == .cpu && !Precision.fastAvailable {
-            throw UsageError("--precision fast needs a CPU with AVX512-BF16; this one has none (use --precision exact)")
+        if explicitBF16 && device != .cpu {
+            throw UsageError("--precision bf16 is a CPU mode; on --device \(device) use --precision fast (FP16)")
         }
-        return .native(reference: model, precision: precisionMode,
+        if explicitBF16 && (!Precision.fastAvailable || ProcessInfo.processInfo.environment["DA3_FAST_KERNELS"]?.lowercased() == "none") {
+            throw UsageError("--precision bf16 needs a CPU with AVX512-BF16; this one has none (--precision fast picks what this CPU has)")
+        }
+        return .native(reference: model, precision: precisionMode, fastKernels: explicitBF16 ? .bf16 : .measured,
                        weightCache: weightCache.map(WeightCache.parse) ?? WeightCache.standard, device: device)
     }
 }

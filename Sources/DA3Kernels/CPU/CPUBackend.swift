@@ -59,10 +59,22 @@ public final class CPUBackend: ComputeBackend {
 
 /// A precision the CPU cannot run.
 public enum PrecisionError: Error, CustomStringConvertible {
+    /// bfloat16 kernels were asked for on a CPU without AVX512-BF16.
     case fastUnavailable
+    /// `DA3_FAST_KERNELS` holds something other than auto, bf16 or none.
+    case unknownOverride(String)
+    /// bfloat16 kernels were asked for on a device other than the CPU.
+    case bf16NeedsCPU
 
     public var description: String {
-        "fast precision needs a CPU with AVX512-BF16; use the default exact precision"
+        switch self {
+        case .fastUnavailable:
+            return "bfloat16 precision needs a CPU with AVX512-BF16; this one has none (use --precision fast or exact)"
+        case .bf16NeedsCPU:
+            return "bfloat16 precision is a CPU mode; on a Vulkan device use --precision fast (FP16)"
+        case .unknownOverride(let value):
+            return "DA3_FAST_KERNELS='\(value)' is not one of auto, bf16, none"
+        }
     }
 }
 
