@@ -19,6 +19,7 @@ public final class CPUBackend: ComputeBackend {
     /// `.fast` needs AVX512-BF16: it throws `PrecisionError.fastUnavailable` elsewhere.
     public init(precision: Precision = .exact) throws {
         if precision == .fast && !Precision.fastAvailable { throw PrecisionError.fastUnavailable }
+        if precision == .int8 && !Precision.int8Available { throw PrecisionError.int8Unavailable }
         self.precision = precision
     }
 
@@ -63,15 +64,19 @@ public enum PrecisionError: Error, CustomStringConvertible {
     case fastUnavailable
     /// `DA3_FAST_KERNELS` holds something other than auto, bf16 or none.
     case unknownOverride(String)
-    /// bfloat16 kernels were asked for on a device other than the CPU.
+    /// int8 kernels were asked for on a CPU without AVX512-VNNI and AVX512-BF16.
+    case int8Unavailable
+    /// bfloat16 or int8 kernels were asked for on a device other than the CPU.
     case bf16NeedsCPU
 
     public var description: String {
         switch self {
         case .fastUnavailable:
             return "bfloat16 precision needs a CPU with AVX512-BF16; this one has none (use --precision fast or exact)"
+        case .int8Unavailable:
+            return "int8 precision needs a CPU with AVX512-VNNI and AVX512-BF16; this one lacks them (use --precision fast or exact)"
         case .bf16NeedsCPU:
-            return "bfloat16 precision is a CPU mode; on a Vulkan device use --precision fast (FP16)"
+            return "bf16 and int8 precisions are CPU modes; on a Vulkan device use --precision fast (FP16)"
         case .unknownOverride(let value):
             return "DA3_FAST_KERNELS='\(value)' is not one of auto, bf16, none"
         }

@@ -2,7 +2,8 @@
 /// Each part of rows is normalized just before its qkv product and gets its q/k norm and RoPE right
 /// after, while both are in cache; LayerScale is folded into proj at load and the residual is added
 /// by the projection's product itself. `Precision.fast` runs the products and attention in bfloat16
-/// with FP32 accumulation (LayerNorm, q/k norm, RoPE, softmax and the residual stay FP32).
+/// with FP32 accumulation (LayerNorm, q/k norm, RoPE, softmax and the residual stay FP32);
+/// `Precision.int8` runs the products in int8 (`GEMMI8`) and attention in bfloat16.
 public struct CPUAttention: Sendable {
     let dim: Int, heads: Int, headDim: Int
     let norm: CPULayerNorm
@@ -38,7 +39,16 @@ public struct CPUAttention: Sendable {
             let prepare: GEMMF32.OutputRows? = qkNormTable.isEmpty && !usesRoPE ? nil : { first, count in
                 prepareQK(qkvBuf, tokens: first..<(first + count), positions: positions, rope: rope)
             }
-            if precision == .fast {
+            if precision == .int8, qkv.packedI8 != nil, proj.packedI8 != nil {
+                qkv.forwardI8(nil, rows: tokens, input: { first, count, into in
+                    norm(stream + first * d, rows: count, into: into, parallel: false)
+                }, output: prepare, into: qkvBuf)
+                Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim, scratch: scores,
+                                  precision: precision, into: attnOut)
+                proj.forwardI8(attnOut, rows: tokens, accumulate: true, into: xp)
+                return
+            }
+            if precision.usesBF16 {
                 let input16 = workspace.input16.baseAddress!
                 qkv.forwardBF16(nil, rows: tokens, input: { first, count, into in
                     norm.bf16(stream + first * d, rows: count, into: into, parallel: false)
@@ -102,7 +112,13 @@ public struct CPUMLP: Sendable {
         if precision == .exact { workspace.reserveHidden(tokens: tokens, dim: d, hidden: fc1.outFeatures) }
         x.data.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!, stream = UnsafePointer(xb.baseAddress!)
-            if precision == .fast {
+            if precision == .int8, fc1.packedI8 != nil, fc2.packedI8 != nil {
+                CPULinear.mlpI8(fc1, fc2, rows: tokens, input: { first, count, into in
+                    norm(stream + first * d, rows: count, into: into, parallel: false)
+                }, accumulatingInto: xp)
+                return
+            }
+            if precision.usesBF16 {
                 CPULinear.mlpBF16(fc1, fc2, rows: tokens, input: { first, count, into in
                     norm.bf16(stream + first * d, rows: count, into: into, parallel: false)
                 }, accumulatingInto: xp)
@@ -138,7 +154,7 @@ final class BlockWorkspace {
         self.precision = precision
         qkv = .allocate(capacity: tokens * 3 * dim)
         attn = .allocate(capacity: tokens * dim)
-        if precision == .fast {
+        if precision.usesBF16 {
             input16 = .allocate(capacity: tokens * dim)
         } else {
             normed = .allocate(capacity: tokens * dim)
