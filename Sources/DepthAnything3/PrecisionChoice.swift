@@ -8,15 +8,41 @@ public enum FastKernelPolicy: String, Sendable {
     case measured
     /// bfloat16 products without measuring (`--precision bf16`); refused where the CPU has no AVX512-BF16.
     case bf16
+    /// int8 linear layers without measuring (`--precision int8`, `Precision.int8`); refused where
+    /// the CPU lacks AVX512-VNNI or AVX512-BF16.
+    case int8
+
+    /// The kernels this policy names (nil: measure).
+    var named: FastKernels? { self == .measured ? nil : FastKernels(rawValue: rawValue) }
+}
+
+extension FastKernels {
+    /// The precision that runs these kernels.
+    var precision: Precision {
+        switch self {
+        case .bf16: .fast
+        case .int8: .int8
+        case .none: .exact
+        }
+    }
+
+    /// In words, for the choice's reason.
+    var label: String {
+        switch self {
+        case .bf16: "bfloat16 products"
+        case .int8: "int8 linear layers (bfloat16 attention and convolutions)"
+        case .none: "the exact FP32 kernels"
+        }
+    }
 }
 
 /// What the engine runs for a requested precision, and why (`--timings` and `--json` show it).
 ///
 /// `DA3_FAST_KERNELS` overrides the measurement for tests and experiments: `none` behaves as a
-/// CPU without a usable fast kernel (`.fast` runs exact), `bf16` forces bfloat16, `auto` (or unset)
-/// measures. `none` also refuses `.bf16` requests, as a CPU without AVX512-BF16 does.
+/// CPU without any usable fast kernel (`.fast` runs exact; `bf16` and `int8` requests are refused
+/// as on a CPU without them), `bf16` or `int8` forces those kernels, `auto` (or unset) measures.
 public struct PrecisionChoice: Sendable, Equatable {
-    /// What was asked for: "exact", "fast" or "bf16".
+    /// What was asked for: "exact", "fast", "bf16" or "int8".
     public let requested: String
     /// The arithmetic that runs.
     public let used: Precision
@@ -37,39 +63,51 @@ public struct PrecisionChoice: Sendable, Equatable {
     /// keeps the measurement per CPU, thread count and executable build.
     public static func cpu(_ precision: Precision, policy: FastKernelPolicy = .measured,
                            cacheDirectory: URL? = nil) throws -> PrecisionChoice {
-        guard precision == .fast else { return .asRequested(precision) }
-        let requested = policy == .bf16 ? "bf16" : "fast"
+        // `.int8` asked for directly is the int8 policy; `.fast` follows the policy.
+        let policy = precision == .int8 ? .int8 : policy
+        guard precision != .exact else { return .asRequested(precision) }
+        let requested = policy == .measured ? "fast" : policy.rawValue
         func choice(_ kernels: FastKernels, _ reason: String, _ measurement: FastKernelMeasurement? = nil) -> PrecisionChoice {
-            PrecisionChoice(requested: requested, used: kernels == .bf16 ? .fast : .exact, kernels: kernels,
-                            reason: reason, measurement: measurement)
+            PrecisionChoice(requested: requested, used: kernels.precision, kernels: kernels, reason: reason,
+                            measurement: measurement)
         }
         let override = ProcessInfo.processInfo.environment["DA3_FAST_KERNELS"]?.lowercased() ?? "auto"
-        switch override {
-        case "none":  // as a CPU without any reduced-precision kernel
-            if policy == .bf16 { throw PrecisionError.fastUnavailable }
-            return choice(.none, "DA3_FAST_KERNELS=none: no fast kernel allowed; running the exact FP32 kernels")
-        case "bf16", "auto", "":
+        guard ["none", "bf16", "int8", "auto", ""].contains(override) else { throw PrecisionError.unknownOverride(override) }
+        let simulatedNone = override == "none"  // as a CPU without any reduced-precision kernel
+        switch policy.named {
+        case .bf16?:
+            guard Precision.fastAvailable && !simulatedNone else { throw PrecisionError.fastUnavailable }
+            return choice(.bf16, "bfloat16 products, as requested")
+        case .int8?:
+            guard Precision.int8Available && !simulatedNone else { throw PrecisionError.int8Unavailable }
+            return choice(.int8, "\(FastKernels.int8.label), as requested")
+        case .none?, nil:
             break
-        default:
-            throw PrecisionError.unknownOverride(override)
+        }
+        if simulatedNone {
+            return choice(.none, "DA3_FAST_KERNELS=none: no fast kernel allowed; running the exact FP32 kernels")
+        }
+        if let forced = FastKernels(rawValue: override), forced != .none {
+            guard forced == .bf16 ? Precision.fastAvailable : Precision.int8Available else {
+                return choice(.none, "DA3_FAST_KERNELS=\(override) but this CPU cannot run it; running the exact FP32 kernels")
+            }
+            return choice(forced, "\(forced.label) (DA3_FAST_KERNELS=\(override))")
         }
         guard Precision.fastAvailable else {
-            if policy == .bf16 { throw PrecisionError.fastUnavailable }
-            return choice(.none, "this CPU has no AVX512-BF16 (the only reduced-precision kernel); running the exact FP32 kernels")
-        }
-        if policy == .bf16 || override == "bf16" {
-            return choice(.bf16, policy == .bf16 ? "bfloat16 products, as requested" : "DA3_FAST_KERNELS=bf16")
+            return choice(.none, "this CPU has no AVX512-BF16 (which every reduced-precision mode needs); running the exact FP32 kernels")
         }
         let cache = cacheDirectory.map { FastKernelMeasurementCache(directory: $0) }
         guard let measurement = cache?.read() ?? FastKernelProbe.measure() else {
-            return choice(.none, "the bfloat16 kernel could not be measured; running the exact FP32 kernels")
+            return choice(.none, "the reduced-precision kernels could not be measured; running the exact FP32 kernels")
         }
         cache?.write(measurement)
-        let rates = String(format: "bfloat16 %.0f vs FP32 %.0f GFLOP/s measured on %@", measurement.bf16GFLOPs,
-                           measurement.f32GFLOPs, CPUInfo.current.modelName)
-        return measurement.choice == .bf16
-            ? choice(.bf16, "bfloat16 products (\(rates))", measurement)
-            : choice(.none, "bfloat16 is not faster here (\(rates)); running the exact FP32 kernels", measurement)
+        let int8Rate = measurement.int8GFLOPs.map { String(format: ", int8 %.0f", $0) } ?? ""
+        let rates = String(format: "FP32 %.0f, bfloat16 %.0f%@ GFLOP/s measured on %@", measurement.f32GFLOPs,
+                           measurement.bf16GFLOPs, int8Rate, CPUInfo.current.modelName)
+        let kernels = measurement.choice
+        return kernels == .none
+            ? choice(.none, "no reduced-precision kernel is faster here (\(rates)); running the exact FP32 kernels", measurement)
+            : choice(kernels, "\(kernels.label) (\(rates))", measurement)
     }
 
     /// A one-line account, e.g. "precision fast: bfloat16 products (bfloat16 310 vs FP32 190 GFLOP/s ...)".

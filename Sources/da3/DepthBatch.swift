@@ -162,11 +162,13 @@ struct DepthBatch {
         data.append(0x0a)
         FileHandle.standardOutput.write(data)
     }
-    /// `{"requested", "used", "kernels", "reason", "measured_gflops": {"f32", "bf16"}}`.
+    /// `{"requested", "used", "kernels", "reason", "measured_gflops": {"f32", "bf16", "int8"}}`.
     private static func json(_ choice: PrecisionChoice) -> [String: Any] {
         var j: [String: Any] = ["requested": choice.requested, "used": choice.used.rawValue, "reason": choice.reason]
         if let kernels = choice.kernels { j["kernels"] = kernels.rawValue }
-        if let m = choice.measurement { j["measured_gflops"] = ["f32": m.f32GFLOPs, "bf16": m.bf16GFLOPs] }
+        if let m = choice.measurement {
+            j["measured_gflops"] = ["f32": m.f32GFLOPs, "bf16": m.bf16GFLOPs].merging(m.int8GFLOPs.map { ["int8": $0] } ?? [:]) { $1 }
+        }
         return j
     }
 }

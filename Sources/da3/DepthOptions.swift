@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("gpu-precision"), help: "litert, gpu: the GPU delegate's arithmetic, fp32 (as exported), fp16 (faster on real GPUs, less exact) or default (LiteRT's choice).")
     var gpuPrecision: String = LiteRTGPUPrecision.fp32.rawValue
 
-    @Option(name: .long, help: "native: exact (FP32, matches the official model), fast (the fastest reduced-precision kernel this CPU has, picked by a short measurement that is cached: bfloat16 products where they beat FP32, about 1.7x faster on AMD Zen 4, depth correlation with exact about 0.99997; otherwise the exact kernels, and a note says so) or bf16 (bfloat16 products without measuring; needs AVX512-BF16).")
+    @Option(name: .long, help: "native: exact (FP32, matches the official model), fast (the fastest reduced-precision kernels this CPU has, picked by a short measurement that is cached: int8 or bfloat16 products where they beat FP32, otherwise the exact kernels, and a note says so), bf16 (bfloat16 products and attention without measuring; needs AVX512-BF16; depth correlation with exact about 0.99996) or int8 (int8 linear layers, bfloat16 elsewhere; needs AVX512-VNNI too; about 0.99992).")
     var precision: String = "exact"
 
     @Option(name: .customLong("weight-cache"), help: ArgumentHelp("native: directory for packed weights kept between runs (later loads of the same checkpoint map them instead of packing again; results identical), or 'off'. (default: $DA3_WEIGHT_CACHE, else $XDG_CACHE_HOME/da3/weights, else ~/.cache/da3/weights)", valueName: "dir"))
@@ -33,9 +33,9 @@ struct ModelOptions: ParsableArguments {
         guard let gpuPrecisionKind = LiteRTGPUPrecision(rawValue: gpuPrecision.lowercased()) else {
             throw UsageError("--gpu-precision: unknown precision '\(gpuPrecision)' (expected fp32, fp16 or default)")
         }
-        let explicitBF16 = precision.lowercased() == "bf16"
-        guard let precisionMode = explicitBF16 ? .fast : Precision(rawValue: precision.lowercased()) else {
-            throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast or bf16)")
+        let named = FastKernelPolicy(rawValue: precision.lowercased()).flatMap { $0 == .measured ? nil : $0 }
+        guard let precisionMode = named != nil ? .fast : Precision(rawValue: precision.lowercased()) else {
+            throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast, bf16 or int8)")
         }
         if backend == "litert" {
             if device != .cpu {
@@ -49,13 +49,18 @@ struct ModelOptions: ParsableArguments {
             }
             return .litert(path: model, accelerator: acceleratorKind, gpuPrecision: gpuPrecisionKind)
         }
-        if explicitBF16 && device != .cpu {
-            throw UsageError("--precision bf16 is a CPU mode; on --device \(device) use --precision fast (FP16)")
+        if let named {
+            if device != .cpu {
+                throw UsageError("--precision \(named.rawValue) is a CPU mode; on --device \(device) use --precision fast (FP16)")
+            }
+            let simulatedNone = ProcessInfo.processInfo.environment["DA3_FAST_KERNELS"]?.lowercased() == "none"
+            let available = named == .bf16 ? Precision.fastAvailable : Precision.int8Available
+            if !available || simulatedNone {
+                let needs = named == .bf16 ? "AVX512-BF16" : "AVX512-VNNI and AVX512-BF16"
+                throw UsageError("--precision \(named.rawValue) needs a CPU with \(needs); this one lacks them (--precision fast picks what this CPU has)")
+            }
         }
-        if explicitBF16 && (!Precision.fastAvailable || ProcessInfo.processInfo.environment["DA3_FAST_KERNELS"]?.lowercased() == "none") {
-            throw UsageError("--precision bf16 needs a CPU with AVX512-BF16; this one has none (--precision fast picks what this CPU has)")
-        }
-        return .native(reference: model, precision: precisionMode, fastKernels: explicitBF16 ? .bf16 : .measured,
+        return .native(reference: model, precision: precisionMode, fastKernels: named ?? .measured,
                        weightCache: weightCache.map(WeightCache.parse) ?? WeightCache.standard, device: device)
     }
 }

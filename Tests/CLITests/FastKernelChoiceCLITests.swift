@@ -30,11 +30,13 @@ final class FastKernelChoiceCLITests: TemporaryDirectoryTestCase {
         XCTAssertEqual(choice?["kernels"] as? String, "none")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("fast.npy"))),
                        try Data(contentsOf: URL(fileURLWithPath: path("exact.npy"))))
-        // Asking for the missing kernel by name is refused, without output.
-        let (bf16, _) = try run("bf16", environment: ["DA3_FAST_KERNELS": "none"], output: "bf16.npy")
-        XCTAssertEqual(bf16.status, 1)
-        XCTAssertTrue(bf16.stderr.contains("--precision bf16 needs a CPU with AVX512-BF16"), bf16.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: path("bf16.npy")))
+        // Asking for a missing kernel by name is refused, without output.
+        for named in ["bf16", "int8"] {
+            let (r, _) = try run(named, environment: ["DA3_FAST_KERNELS": "none"], output: "\(named).npy")
+            XCTAssertEqual(r.status, 1)
+            XCTAssertTrue(r.stderr.contains("--precision \(named) needs a CPU with"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("\(named).npy")))
+        }
     }
 
     /// The measured choice is reported with its rates and kept next to the weight cache.
@@ -48,8 +50,10 @@ final class FastKernelChoiceCLITests: TemporaryDirectoryTestCase {
             let rates = try XCTUnwrap(choice?["measured_gflops"] as? [String: Double], r.stdout)
             XCTAssertGreaterThan(rates["f32"] ?? 0, 0)
             XCTAssertGreaterThan(rates["bf16"] ?? 0, 0)
-            let expected = (rates["bf16"] ?? 0) >= (rates["f32"] ?? 0) * FastKernelMeasurement.requiredGain ? "fast" : "exact"
-            XCTAssertEqual(choice?["used"] as? String, expected, r.stdout)
+            let kernels = FastKernelMeasurement(f32GFLOPs: rates["f32"] ?? 0, bf16GFLOPs: rates["bf16"] ?? 0,
+                                                int8GFLOPs: rates["int8"]).choice
+            XCTAssertEqual(choice?["kernels"] as? String, kernels.rawValue, r.stdout)
+            XCTAssertEqual(choice?["used"] as? String, ["bf16": "fast", "int8": "int8", "none": "exact"][kernels.rawValue], r.stdout)
             measured.append(rates)
         }
         XCTAssertEqual(measured[0], measured[1], "the second run reads the first run's measurement")
@@ -60,9 +64,11 @@ final class FastKernelChoiceCLITests: TemporaryDirectoryTestCase {
         let (bad, _) = try run("fast", environment: ["DA3_FAST_KERNELS": "int4"], output: "d.npy")
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("DA3_FAST_KERNELS='int4'"), bad.stderr)
-        let (vulkan, _) = try run("bf16", ["--device", "vulkan"], output: "v.npy")
-        XCTAssertEqual(vulkan.status, 1)
-        XCTAssertTrue(vulkan.stderr.contains("--precision bf16 is a CPU mode"), vulkan.stderr)
+        for named in ["bf16", "int8"] {
+            let (vulkan, _) = try run(named, ["--device", "vulkan"], output: "v.npy")
+            XCTAssertEqual(vulkan.status, 1)
+            XCTAssertTrue(vulkan.stderr.contains("--precision \(named) is a CPU mode"), vulkan.stderr)
+        }
         XCTAssertEqual(try leftovers(), ["synthetic.png"])
     }
 }

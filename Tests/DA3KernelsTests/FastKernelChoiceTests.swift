@@ -7,6 +7,10 @@ final class FastKernelChoiceTests: XCTestCase {
         XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 200, bf16GFLOPs: 340).choice, .bf16)  // Zen 4-like
         XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 229, bf16GFLOPs: 150).choice, .none)  // Xeon-like
         XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 200, bf16GFLOPs: 220).choice, .none)  // within noise
+        // int8 must beat bfloat16 clearly, and bfloat16 (its attention) must not lose to FP32.
+        XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 200, bf16GFLOPs: 340, int8GFLOPs: 600).choice, .int8)
+        XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 200, bf16GFLOPs: 340, int8GFLOPs: 360).choice, .bf16)
+        XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 229, bf16GFLOPs: 150, int8GFLOPs: 400).choice, .none)
     }
 
     func testCPUInfoReadsTheFirstProcessor() {
@@ -35,5 +39,6 @@ final class FastKernelChoiceTests: XCTestCase {
         let m = try XCTUnwrap(FastKernelProbe.measure(rows: 64, inFeatures: 64, outFeatures: 128, repeats: 1))
         XCTAssertGreaterThan(m.f32GFLOPs, 0)
         XCTAssertGreaterThan(m.bf16GFLOPs, 0)
+        XCTAssertEqual(m.int8GFLOPs != nil, GEMMI8.available)
     }
 }
