@@ -60,6 +60,28 @@ final class FastKernelChoiceCLITests: TemporaryDirectoryTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: cache.appendingPathComponent("fast-kernels.json").path))
     }
 
+    /// `--precision int8` runs, close to exact, and its packed int8 weights come back from the
+    /// weight cache bit for bit.
+    func testInt8RunsAndIsCached() throws {
+        try XCTSkipUnless(Precision.int8Available, "this CPU has no AVX512-VNNI with AVX512-BF16")
+        let cache = tempDir.appendingPathComponent("cache")
+        var outputs: [[Float]] = []
+        for (index, expectedCache) in ["written", "loaded"].enumerated() {
+            let (r, choice) = try run("int8", ["--weight-cache", cache.path], output: "i\(index).npy")
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(choice?["used"] as? String, "int8")
+            let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            XCTAssertEqual(summary?["weight_cache"] as? String, expectedCache)
+            outputs.append(try NPYReader.read(URL(fileURLWithPath: path("i\(index).npy"))).values)
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        let (exact, _) = try run("exact", output: "exact.npy")
+        XCTAssertEqual(exact.status, 0, exact.stderr)
+        let reference = try NPYReader.read(URL(fileURLWithPath: path("exact.npy"))).values
+        XCTAssertNotEqual(outputs[0], reference)
+        XCTAssertGreaterThan(Metrics.pearson(outputs[0], reference), 0.999)
+    }
+
     func testBadOverrideAndBF16OnVulkanAreRefused() throws {
         let (bad, _) = try run("fast", environment: ["DA3_FAST_KERNELS": "int4"], output: "d.npy")
         XCTAssertEqual(bad.status, 1)
