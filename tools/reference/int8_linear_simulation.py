@@ -38,6 +38,7 @@ def main() -> None:
     p.add_argument("--width", type=int, default=504)
     p.add_argument("--block", type=int, default=0, help="activation block along the input (0: whole rows)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--layers", default="qkv,proj,fc1,fc2", help="which linear layers of each block (name suffixes)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     official = make_goldens.import_official(None)
@@ -47,7 +48,8 @@ def main() -> None:
     x = torch.from_numpy(synthetic.image_normalized(args.width, args.height))[None, None]
     with torch.no_grad():
         ref = net(x)
-    linears = {id(m) for name, m in net.backbone.named_modules() if isinstance(m, torch.nn.Linear) and ".blocks." in name}
+    linears = {id(m) for name, m in net.backbone.named_modules()
+               if isinstance(m, torch.nn.Linear) and ".blocks." in name and name.endswith(tuple(args.layers.split(",")))}
     plain = torch.nn.Linear.forward
 
     def simulated(self, a):
@@ -63,7 +65,7 @@ def main() -> None:
         a, b = a.flatten().double(), b.flatten().double()
         pearson = float(torch.corrcoef(torch.stack([a, b]))[0, 1])
         rel = float(((a - b).abs() / b.abs().clamp_min(1e-12)).max())
-        print(f"{args.preset} {args.height}x{args.width} int8 linear layers (activations per "
+        print(f"{args.preset} {args.height}x{args.width} int8 {args.layers} (activations per "
               f"{'block of %d' % args.block if args.block else 'row'}): {name} Pearson {pearson:.7f}, max rel {rel:.3e}")
 
 
