@@ -76,8 +76,13 @@ struct BenchCommand: ParsableCommand {
         print("machine: \(MachineInfo.cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores; engine threads \(Parallel.threadCount)")
         print(String(format: "engine GEMM peak (2304x1536x384 sgemm, best of 5): %.1f GFLOP/s; weights generated in %.2f s",
                      peak, loadSeconds))
+        let cpu = CPUInfo.current
         var report: [String: Any] = ["threads": threads, "gemm_peak_gflops": peak, "preset": config.name,
-                                      "precision": precisionMode.rawValue]
+                                      "precision": precisionMode.rawValue,
+                                      "cpu": ["model_name": cpu.modelName, "family": cpu.family ?? -1, "model": cpu.model ?? -1,
+                                              "vector_flags": cpu.vectorFlags] as [String: Any],
+                                      "kernels": ["gemm_f32_avx512": GEMMF32.available, "bf16": Precision.fastAvailable,
+                                                  "int8_vnni": GEMMI8.available]]
         var sizeReports: [String: Any] = [:]
         var rates: [(String, Double)] = []
         for (h, w) in parsedSizes {
