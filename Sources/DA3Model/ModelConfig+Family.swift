@@ -37,9 +37,6 @@ extension ModelConfig {
     /// DA3METRIC-LARGE's raw output needs the focal length first (`MetricDepth`).
     public var outputIsMetric: Bool { metricBranch != nil }
 
-    /// Whether the raw depth is DA3METRIC-LARGE's (metres = focal_px * depth / 300).
-    public var isMetricLarge: Bool { name == ModelConfig.metricLarge.name }
-
     /// `configs/da3-giant.yaml` (ViT-G with SwiGLU; the Gaussian-splatting head is not run, as in
     /// the official inference without `infer_gs`).
     public static let giant: ModelConfig = {
@@ -52,7 +49,11 @@ extension ModelConfig {
 
     /// `configs/da3metric-large.yaml`: ViT-L without camera token, q/k norm or RoPE, outputs of
     /// blocks [4, 11, 17, 23] without the cat token, DPT head with sky.
-    public static let metricLarge = monocularLarge(named: "da3metric-large")
+    public static let metricLarge: ModelConfig = {
+        var c = monocularLarge(named: "da3metric-large")
+        c.metricPerFocal = true
+        return c
+    }()
     /// `configs/da3mono-large.yaml`: the same topology as Metric-Large.
     public static let monoLarge = monocularLarge(named: "da3mono-large")
 

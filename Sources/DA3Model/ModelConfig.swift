@@ -34,6 +34,8 @@ public struct ModelConfig: Sendable, Equatable {
     /// The metric branch of a nested model (`NestedDepthAnything3Net`); empty for one network.
     /// (An array only because a struct cannot hold itself.)
     var nestedBranches: [ModelConfig] = []
+    /// The raw depth is DA3METRIC-LARGE's: metres = focal_px * depth / 300.
+    public var metricPerFocal = false
 
     public init(name: String, embedDim: Int, heads: Int, depth: Int, outLayers: [Int], altStart: Int,
                 qkNormStart: Int, ropeStart: Int, headFeatures: Int, headOutChannels: [Int]) {

@@ -151,7 +151,7 @@ public final class DepthEstimator: Sendable {
             // The nested model: metres, scaled through the focal length of its own camera.
             result.depthKind = .metres
             result.focalPx = (out.intrinsics.fx + out.intrinsics.fy) / 2
-        } else if network.config.isMetricLarge {
+        } else if network.config.metricPerFocal {
             result.depthKind = .metricPerFocal
         }
         return result

@@ -12,7 +12,9 @@ extension ModelConfig {
             self = a.nested(with: m, name: name)
             return
         }
-        guard let c = ModelConfig(json: json, name: name, requireFamilyKeys: true) else { return nil }
+        guard var c = ModelConfig(json: json, name: name, requireFamilyKeys: true) else { return nil }
+        // A DPT model trained like DA3METRIC-LARGE (metres = focal_px * depth / 300).
+        c.metricPerFocal = json["metric_depth"] as? Bool ?? false
         self = c
     }
 

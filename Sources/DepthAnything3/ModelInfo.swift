@@ -20,7 +20,7 @@ public struct ModelInfo: Sendable, Codable {
 
     /// Reads the header of the checkpoint at `location` and infers the preset.
     public init(location: ModelLocation) throws {
-        let file = try SafeTensorsFile(url: location.weightsURL)
+        let file = try SafeTensorsFile(url: location.weightsURL, populate: false)  // the header only
         var dtypes: [String: Int] = [:], params: [String: Int] = [:]
         for info in file.tensors.values {
             dtypes[info.dtype.rawValue, default: 0] += 1

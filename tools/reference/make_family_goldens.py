@@ -335,6 +335,7 @@ def main():
     ap.add_argument("--full-dir", default=None)
     ap.add_argument("--skip-tiny", action="store_true")
     ap.add_argument("--giant", action="store_true", help="also the full-width Giant and Nested (5-7 GB each)")
+    ap.add_argument("--only", default=None, help="comma list of full-size model names to write (default: all chosen)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -343,6 +344,8 @@ def main():
         tiny(O, args.out)
     if args.full_dir:
         names = ["da3metric-large", "da3mono-large"] + (["da3-giant", "da3nested-giant-large"] if args.giant else [])
+        if args.only:
+            names = [n for n in names if n in args.only.split(",")]
         full(O, args.full_dir, names, {"da3metric-large": 0.4, "da3mono-large": 0.2, "da3nested-giant-large": 0.3})
 
 
