@@ -85,14 +85,14 @@ public final class DepthEstimator: Sendable {
             // Open the device first: a missing driver is reported before the weights are read.
             let backend = try VulkanBackend(deviceIndex: index, precision: precision)
             let config = try config ?? location.configuredModel()
-            let file = try SafeTensorsFile(url: location.weightsURL)
+            let file = try NestedModelLoading.open(location.weightsURL)
             if try NestedModelLoading.isNested(config, file) {
                 return (try NestedDepthAnything3Net(checkpoint: file, config: config, backend: backend), nil)
             }
             return (try DepthAnything3Net(checkpoint: file, config: config, backend: backend), nil)
         }
         let config = try config ?? location.configuredModel()
-        let file = try SafeTensorsFile(url: location.weightsURL)
+        let file = try NestedModelLoading.open(location.weightsURL)
         if try NestedModelLoading.isNested(config, file) {
             // Two branches in one file: packed per branch, not through the single-network weight cache.
             return (try NestedDepthAnything3Net(checkpoint: file, config: config, backend: CPUBackend(precision: precision)), nil)

@@ -1,8 +1,17 @@
 import DA3Model
+import Foundation
 import SafeTensors
 
 /// Whether a checkpoint is loaded as a nested model (`NestedDepthAnything3Net`).
 enum NestedModelLoading {
+    /// Maps a checkpoint: populated up front when small (one system call instead of a page fault per
+    /// 4 KB), faulted in as read when over 2 GB (Giant, Nested: the whole file would sit in the
+    /// resident set beside the packed weights otherwise).
+    static func open(_ url: URL) throws -> SafeTensorsFile {
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        return try SafeTensorsFile(url: url, populate: size < 2_000_000_000)
+    }
+
     /// The nested preset when `config` names one, else when the tensors hold both branches.
     static func isNested(_ config: ModelConfig?, _ file: SafeTensorsFile) throws -> Bool {
         if let config { return config.metricBranch != nil }
