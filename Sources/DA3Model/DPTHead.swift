@@ -21,7 +21,6 @@ struct DPTHead<B: ComputeBackend> {
 
     init(_ backend: B, _ loader: WeightLoader, config: ModelConfig) throws {
         typealias K = CheckpointKeys.Head
-        try backend.require(.tokenRows)
         let dimIn = config.embedDim, oc = config.headOutChannels, f = config.headFeatures
         patchSize = config.patchSize
         projects = try (0..<4).map { k in

@@ -62,7 +62,9 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
         self.backend = backend
         let loader = WeightLoader(source: source, prefix: keyPrefix, packedReader: packedWeights,
                                   packedRecorder: recorder)
+        // Refused before any weight is prepared (or uploaded) on a backend that lacks an operator.
         if config.mlp == .swiGLU { try backend.require(.swiGLU) }
+        if config.head == .dpt { try backend.require(.tokenRows) }
         backbone = try VisionTransformer(backend, loader, config: config, posEmbedTokens: posEmbedTokens ?? (1 + 37 * 37))
         head = config.head == .dualDPT ? try DualDPTHead(backend, loader, config: config) : nil
         dpt = config.head == .dpt ? try DPTHead(backend, loader, config: config) : nil
