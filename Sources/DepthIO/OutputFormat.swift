@@ -6,7 +6,8 @@ public enum OutputFormat: String, Sendable, CaseIterable, Codable {
     /// Depth as a float32 `.npy` (H, W).
     case npy
     /// `.npz` with `depth` (H, W) f4, `conf` (H, W) f4, `intrinsics` (3, 3) f4, `image` (H, W, 3) u1,
-    /// `processed_size` (2,) i8 = (height, width) of the network input.
+    /// `processed_size` (2,) i8 = (height, width) of the network input, `is_metric` () i8, and where
+    /// known `sky` (H, W) f4 and `focal_px` () f4 (the focal length that made the depth metric).
     case npz
     /// 16-bit greyscale PNG, `depth = sample * depth_scale` (see ``DepthPNG16``).
     case png16

@@ -14,7 +14,7 @@ struct DepthCommand: ParsableCommand {
 
             Inputs are files, directories (their visible files, sorted, not recursive) and glob patterns. \
             With --output-dir each image writes <stem><suffix> per format: npy .depth.npy (float32 H x W), \
-            npz .npz (depth, conf, intrinsics 3x3, image HxWx3 uint8, processed_size), png16 .depth.png \
+            npz .npz (depth, conf, intrinsics 3x3, image HxWx3 uint8, processed_size, is_metric; sky and focal_px where known), png16 .depth.png \
             (16-bit, depth = sample * depth_scale, the scale stored in the PNG text chunk 'depth_scale'; \
             error at most max_depth/131070), pfm .depth.pfm (float32, bottom row first), vis .vis.png \
             (colour-mapped inverse depth, 2-98 percentile range, as the official tool), ply .ply and glb .glb \
