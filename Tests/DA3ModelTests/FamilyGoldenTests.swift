@@ -98,3 +98,29 @@ final class FamilyGoldenTests: XCTestCase {
         }
     }
 }
+
+/// The family's topologies behind a second backend (the tracing one of `BackendProtocolTests`):
+/// the new operators are asked for (`require`, `swiGLU`, `rows`) and the output is bit-identical.
+final class FamilyBackendTests: XCTestCase {
+    func testDPTAndSwiGLUGoThroughTheProtocol() throws {
+        for (path, config) in [("family/tiny-dpt", FamilyGoldenTests.dptConfig), ("family/tiny-giant", FamilyGoldenTests.giantConfig)] {
+            let file = try SafeTensorsFile(url: Fixtures.url("\(path)/model.safetensors"))
+            let backend = try BackendProtocolTests.TracingBackend(precision: .exact)
+            let traced = try DepthAnything3Net(checkpoint: file, config: config, backend: backend)
+            let reference = try DepthAnything3Network(checkpoint: file, config: config)
+            if config.head == .dpt {
+                XCTAssertTrue(backend.log.contains("require tokenRows"), path)
+            } else {
+                XCTAssertTrue(backend.log.contains("require swiGLU"), path)
+                XCTAssertEqual(backend.log.filter { $0.hasPrefix("prepare swiGLU") }.count, 6, path)
+            }
+            let image = SyntheticImage.normalized(width: 56, height: 70)
+            backend.log = []
+            let out = traced.forward(image, height: 70, width: 56)
+            let expected = reference.forward(image, height: 70, width: 56)
+            XCTAssertEqual(out.depth, expected.depth, path)
+            XCTAssertEqual(out.sky, expected.sky, path)
+            if config.head == .dpt { XCTAssertEqual(backend.log.filter { $0.hasPrefix("rows") }.count, 4, path) }
+        }
+    }
+}
