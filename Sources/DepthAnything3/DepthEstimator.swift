@@ -21,6 +21,12 @@ public struct EstimationOptions: Sendable {
     public var method: ResizeMethod
     /// Resolution of the returned maps (default: processed).
     public var outputSize: OutputSize
+    /// `DepthPipeline`: convert DA3METRIC-LARGE's depth to metres (`MetricDepth`; refused without a
+    /// focal length or for a relative-depth model). The nested model is metric already.
+    public var metric = false
+    /// `DepthPipeline`: where a focal length comes from (for `metric`, and as the intrinsics of a
+    /// model without a camera); nil: EXIF only, and only for `metric`.
+    public var focal: FocalSource? = nil
 
     /// Options with the official defaults (504, `upper_bound_resize`) and processed-size output.
     public init(processRes: Int = 504, method: ResizeMethod = .upperBoundResize, outputSize: OutputSize = .processed) {
@@ -95,14 +101,22 @@ public final class DepthEstimator: Sendable {
             // Open the device first: a missing driver is reported before the weights are read.
             let backend = try VulkanBackend(deviceIndex: index, precision: precision)
             let config = try config ?? location.configuredModel()
-            return (try DepthAnything3Net(checkpoint: SafeTensorsFile(url: location.weightsURL), config: config, backend: backend), nil)
+            let file = try NestedModelLoading.open(location.weightsURL)
+            if try NestedModelLoading.isNested(config, file) {
+                return (try NestedDepthAnything3Net(checkpoint: file, config: config, backend: backend), nil)
+            }
+            return (try DepthAnything3Net(checkpoint: file, config: config, backend: backend), nil)
         }
         let config = try config ?? location.configuredModel()
+        let file = try NestedModelLoading.open(location.weightsURL)
+        if try NestedModelLoading.isNested(config, file) {
+            // Two branches in one file: packed per branch, not through the single-network weight cache.
+            return (try NestedDepthAnything3Net(checkpoint: file, config: config, backend: CPUBackend(precision: precision)), nil)
+        }
         if let weightCache {
             return try weightCache.loadNetwork(weights: location.weightsURL, config: config, precision: precision)
         }
-        return (try DepthAnything3Network(checkpoint: SafeTensorsFile(url: location.weightsURL), config: config,
-                                          precision: precision), nil)
+        return (try DepthAnything3Network(checkpoint: file, config: config, precision: precision), nil)
     }
 
     /// Decodes, preprocesses and runs an image file (JPEG or PNG).
@@ -142,11 +156,21 @@ public final class DepthEstimator: Sendable {
     public func estimate(_ prepared: PreparedImage, observer: StageObserver? = nil) throws -> DepthResult {
         let out = try network.checkedForward(prepared.tensor, height: prepared.height, width: prepared.width,
                                              observer: observer, captureFullResolution: false)
-        return DepthResult(width: out.width, height: out.height,
-                           originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
-                           processedWidth: out.width, processedHeight: out.height,
-                           depth: out.depth, confidence: out.confidence,
-                           intrinsics: out.intrinsics, poseEncoding: out.poseEncoding, image: prepared.image)
+        var result = DepthResult(width: out.width, height: out.height,
+                                 originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
+                                 processedWidth: out.width, processedHeight: out.height,
+                                 depth: out.depth, confidence: out.confidence,
+                                 intrinsics: out.intrinsics, poseEncoding: out.poseEncoding, image: prepared.image)
+        result.sky = out.sky
+        result.scaleFactor = out.scaleFactor
+        if out.isMetric {
+            // The nested model: metres, scaled through the focal length of its own camera.
+            result.depthKind = .metres
+            result.focalPx = (out.intrinsics.fx + out.intrinsics.fy) / 2
+        } else if network.config.metricPerFocal {
+            result.depthKind = .metricPerFocal
+        }
+        return result
     }
 }
 

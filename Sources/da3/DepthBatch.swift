@@ -76,6 +76,8 @@ struct DepthBatch {
                 }
                 record.outputs = written.map(\.path)
                 record.size = (r.width, r.height, r.processedWidth, r.processedHeight)
+                record.depthFacts = ["is_metric": r.depthKind.isMetric, "depth_kind": r.depthKind.rawValue,
+                                     "focal_px": r.focalPx ?? NSNull(), "scale_factor": r.scaleFactor.map { Double($0) } ?? NSNull()]
             } catch let failure as DepthPipeline.ModelLoadFailure {
                 throw failure.underlying
             } catch {
@@ -200,11 +202,14 @@ struct ImageRecord {
     var error: String?
     var timings: [String: Double] = [:]
     var size: (width: Int, height: Int, processedWidth: Int, processedHeight: Int)?
+    /// What the depth means: is_metric, depth_kind, focal_px, scale_factor (JSON).
+    var depthFacts: [String: Any] = [:]
 
     var json: [String: Any] {
         var j: [String: Any] = ["input": input, "ok": error == nil, "timings_ms": timings]
         if let error { j["error"] = error }
         if error == nil { j["outputs"] = outputs }
+        for (key, value) in depthFacts { j[key] = value }
         if let size {
             j["width"] = size.width; j["height"] = size.height
             j["processed_width"] = size.processedWidth; j["processed_height"] = size.processedHeight

@@ -108,6 +108,12 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .long, help: "Intrinsics output for a single image (.json: fx, fy, cx, cy, width, height); needs --output.")
     var intrinsics: String?
 
+    @Option(name: .long, help: "Sky map output for a single image (.npy, float32, H x W: the sky head's output, sky where >= 0.3; the official Prediction.sky is it >= 0.5); models with a sky head (da3metric-large, da3mono-large, da3nested-giant-large); needs --output.")
+    var sky: String?
+
+    @Flag(name: .customLong("keep-sky"), help: "vis/ply/glb: keep sky pixels (by default they are dropped: black in vis, no points; their depth is the model's far placeholder).")
+    var keepSky = false
+
     @Option(name: .customLong("output-dir"), help: "Directory for per-image outputs (created if missing; default: the current directory when --formats is given).")
     var outputDir: String?
 
@@ -133,15 +139,15 @@ struct OutputOptions: ParsableArguments {
         }
         guard (0...100).contains(confThreshPercentile) else { throw UsageError("--conf-thresh-percentile must be in 0...100, got \(confThreshPercentile)") }
         guard numMaxPoints >= 0 else { throw UsageError("--num-max-points must be >= 0, got \(numMaxPoints)") }
-        if (confidence != nil || intrinsics != nil) && output == nil {
-            throw UsageError("--confidence and --intrinsics go with --output (single image); use --output-dir --formats npz for many images")
+        if (confidence != nil || intrinsics != nil || sky != nil) && output == nil {
+            throw UsageError("--confidence, --intrinsics and --sky go with --output (single image); use --output-dir --formats npz for many images")
         }
         let formatList = try formats.map { try OutputFormat.parseList($0) }
         if litert {
-            if confidence != nil || intrinsics != nil {
+            if confidence != nil || intrinsics != nil || sky != nil {
                 throw UsageError("--backend litert: the depth-only .tflite has no confidence or camera head (--confidence/--intrinsics unavailable)")
             }
-            let unsupported = (formatList ?? []).filter { [.npz, .ply, .glb, .conf, .intrinsics].contains($0) }
+            let unsupported = (formatList ?? []).filter { [.npz, .ply, .glb, .conf, .intrinsics, .sky].contains($0) }
             if !unsupported.isEmpty {
                 throw UsageError("--backend litert writes npy, png16, pfm and vis only (no confidence or intrinsics for \(unsupported.map(\.rawValue).joined(separator: ", ")))")
             }
@@ -154,11 +160,13 @@ struct OutputOptions: ParsableArguments {
         if output != nil && inputCount != 1 {
             throw UsageError("--output names one file but \(inputCount) inputs were given; use --output-dir for several images")
         }
-        let export = ExportOptions(colorMap: map, sideBySide: visSideBySide, confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints)
+        var export = ExportOptions(colorMap: map, sideBySide: visSideBySide, confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints)
+        export.keepSky = keepSky
         var singles: [(format: OutputFormat, url: URL)] = []
         if let output { singles.append((.npy, URL(fileURLWithPath: output))) }
         if let confidence { singles.append((.conf, URL(fileURLWithPath: confidence))) }
         if let intrinsics { singles.append((.intrinsics, URL(fileURLWithPath: intrinsics))) }
+        if let sky { singles.append((.sky, URL(fileURLWithPath: sky))) }
         for (_, url) in singles { try checkWritableDirectory(url.deletingLastPathComponent(), for: url.path) }
         var dirURL: URL?
         if let dir {

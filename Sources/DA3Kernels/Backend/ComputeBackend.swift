@@ -35,6 +35,11 @@ public protocol ComputeBackend: AnyObject, Sendable {
     func conv(_ parameters: ConvParameters, from loader: any ParameterLoader) throws -> ConvOp
     func convTranspose(_ parameters: ConvTransposeParameters, from loader: any ParameterLoader) throws -> ConvTransposeOp
     func outputStage(_ parameters: OutputStageParameters, from loader: any ParameterLoader) throws -> OutputStageOp
+    /// A SwiGLU MLP branch (DINOv2-G, `SwiGLUParameters`), run by the execution's `mlp`.
+    func swiGLU(_ parameters: SwiGLUParameters, from loader: any ParameterLoader) throws -> MLPOp
+    /// Throws `BackendUnsupportedError` where the backend cannot run `operation` (checked at load,
+    /// before any pass calls it).
+    func require(_ operation: BackendOperation) throws
 
     /// State for one forward pass (work buffers; on a GPU, the command recording for the input size).
     func makeExecution() -> Execution
@@ -73,6 +78,8 @@ public protocol BackendExecution: AnyObject {
     func endTransformer()
     /// cat(a[rows], norm(b[rows])) along channels for two (tokens, D) sequences (no norm: nil).
     func concatenate(_ a: Value, _ b: Value, rows: Range<Int>, normalizingSecond norm: Backend.LayerNormOp?) -> Value
+    /// A copy of rows `rows` of a (tokens, D) sequence (`BackendOperation.tokenRows`).
+    func rows(_ x: Value, _ rows: Range<Int>) -> Value
 
     // MARK: Head
 

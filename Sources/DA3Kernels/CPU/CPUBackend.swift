@@ -55,6 +55,13 @@ public final class CPUBackend: ComputeBackend {
         try CPUOutputStage(loader, parameters, precision: precision)
     }
 
+    public func swiGLU(_ parameters: SwiGLUParameters, from loader: any ParameterLoader) throws -> CPUMLP {
+        try CPUMLP(swiGLU: loader, parameters)
+    }
+
+    /// The CPU runs every operation.
+    public func require(_ operation: BackendOperation) throws {}
+
     public func makeExecution() -> CPUExecution { CPUExecution() }
 }
 
@@ -128,6 +135,11 @@ public final class CPUExecution: BackendExecution {
             norm(fp.baseAddress! + d, rows: rows.count, inStride: 2 * d, into: fp.baseAddress! + d, outStride: 2 * d)
         }
         return out
+    }
+
+    public func rows(_ x: Tensor, _ rows: Range<Int>) -> Tensor {
+        let d = x.shape[1]
+        return Tensor(shape: [rows.count, d], data: Array(x.data[rows.lowerBound * d..<rows.upperBound * d]))
     }
 
     public func project(_ tokens: inout Tensor, norm: CPULayerNorm, _ op: CPUProjection, height: Int, width: Int) -> Tensor {

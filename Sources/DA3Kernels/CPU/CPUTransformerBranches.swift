@@ -98,6 +98,8 @@ public struct CPUMLP: Sendable {
     let norm: CPULayerNorm
     let fc1: CPULinear, fc2: CPULinear
     let precision: Precision
+    /// SwiGLU (`CPUBackend.swiGLU`): fc1 is w12, fc2 is w3 (see CPUSwiGLU.swift).
+    var gated = false
 
     init(_ loader: any ParameterLoader, _ p: MLPParameters, precision: Precision) throws {
         norm = try CPULayerNorm(loader, p.norm)
@@ -108,6 +110,7 @@ public struct CPUMLP: Sendable {
 
     /// Runs the branch in place on x (tokens x dim).
     func forward(_ x: inout Tensor, workspace: BlockWorkspace) {
+        if gated { return forwardSwiGLU(&x) }
         let tokens = x.shape[0], d = fc1.inFeatures
         if precision == .exact { workspace.reserveHidden(tokens: tokens, dim: d, hidden: fc1.outFeatures) }
         x.data.withUnsafeMutableBufferPointer { xb in
