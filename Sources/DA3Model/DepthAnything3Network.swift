@@ -31,6 +31,8 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
     let backbone: VisionTransformer<B>
     let head: DualDPTHead<B>
     let camera: CameraDecoder
+    /// The camera encoder, when the checkpoint has one (pose-conditioned scenes).
+    let cameraEncoder: CameraEncoder?
 
     private let planLock = NSLock()
     private var plans: [Int: ShapePlan] = [:]
@@ -50,7 +52,9 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
         backbone = try VisionTransformer(backend, loader, config: config, posEmbedTokens: posEmbedTokens ?? (1 + 37 * 37))
         head = try DualDPTHead(backend, loader, config: config)
         camera = try CameraDecoder(loader, config: config)
-        try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes)
+        cameraEncoder = try CameraEncoder(loader, config: config)
+        // The camera encoder is read whole when present: only leftovers elsewhere stay ignorable.
+        try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes.filter { cameraEncoder == nil || $0 != CheckpointKeys.CameraEncoder.root })
     }
 
     /// Loads a safetensors checkpoint into `backend`; the preset comes from `config` or, when nil, is
