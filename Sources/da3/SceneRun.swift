@@ -1,0 +1,97 @@
+import DepthAnything3
+import Foundation
+
+/// One `da3 images` run: decode every image (any failure stops before the model loads), load the
+/// model, run the scene, encode every format in memory, then write all files (or none).
+struct SceneRun {
+    struct Plan {
+        var files: [String]
+        var model: String
+        var precision: Precision
+        var formats: [SceneFormat]
+        var options: SceneOptions
+        var cameras: [SceneCamera]?
+        var output: URL
+        var export: SceneExportOptions
+        var json: Bool, quiet: Bool
+    }
+
+    let plan: Plan
+    init(_ plan: Plan) { self.plan = plan }
+
+    func run() throws {
+        let clock = ContinuousClock(), start = clock.now
+        func ms(_ since: ContinuousClock.Instant) -> Double {
+            let d = clock.now - since
+            return Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
+        }
+        var t = clock.now
+        let images = try plan.files.map { try ImageDecoder.decode(fileAt: URL(fileURLWithPath: $0)) }
+        let decodeMs = ms(t)
+        // Preparation errors (an image smaller than one patch) surface before the model loads.
+        _ = try ScenePreparation.official(images, names: plan.files, cameras: plan.cameras, options: plan.options)
+        t = clock.now
+        let estimator = try DepthEstimator(modelPath: try ModelLoading.locate(plan.model, quiet: plan.quiet || plan.json).weightsURL.path,
+                                           precision: plan.precision)
+        let loadMs = ms(t)
+        t = clock.now
+        let scene = try estimator.estimateScene(images, names: plan.files, cameras: plan.cameras, options: plan.options)
+        let inferenceMs = ms(t)
+        t = clock.now
+        let stems = OutputNaming.stems(for: plan.files)
+        var files: [(path: String, data: Data)] = []
+        for format in plan.formats {
+            files += try SceneExporter.encode(scene, as: format, stems: stems, options: plan.export)
+        }
+        let written = try write(files)
+        let writeMs = ms(t)
+        if plan.json {
+            let summary: [String: Any] = [
+                "views": zip(plan.files, scene.views).map { file, v in
+                    ["file": file, "width": v.width, "height": v.height, "original_width": v.originalWidth,
+                     "original_height": v.originalHeight] as [String: Any]
+                },
+                "reference_view": scene.referenceView.map { $0 as Any } ?? NSNull(),
+                "posed": plan.cameras != nil,
+                "outputs": written.map(\.path),
+                "timings_ms": ["decode": decodeMs, "load_model": loadMs, "inference": inferenceMs, "write": writeMs,
+                               "total": ms(start)],
+            ]
+            let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        } else if !plan.quiet {
+            let ref = scene.referenceView.map { "reference view \($0) (\(plan.files[$0]))" } ?? "given cameras"
+            FileHandle.standardError.write(Data("""
+                \(plan.files.count) views at \(scene.width)x\(scene.height), \(ref): \(written.count) files in \(plan.output.path) \
+                (inference \(String(format: "%.2f", inferenceMs / 1000)) s)
+
+                """.utf8))
+        }
+    }
+
+    /// Writes every file atomically; on a failure removes the ones already written (all or nothing).
+    private func write(_ files: [(path: String, data: Data)]) throws -> [URL] {
+        let fm = FileManager.default
+        var createdDirectories: [URL] = []
+        var written: [URL] = []
+        do {
+            for (path, data) in files {
+                let url = plan.output.appendingPathComponent(path)
+                let dir = url.deletingLastPathComponent()
+                if !fm.fileExists(atPath: dir.path) {
+                    do { try fm.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                        throw OutputError(file: dir.path, reason: "cannot create directory (\(AtomicFile.describe(error)))")
+                    }
+                    createdDirectories.append(dir)
+                }
+                try AtomicFile.write(data, to: url)
+                written.append(url)
+            }
+        } catch {
+            for url in written { try? fm.removeItem(at: url) }
+            for dir in createdDirectories.reversed() { try? fm.removeItem(at: dir) }
+            throw error
+        }
+        return written
+    }
+}
