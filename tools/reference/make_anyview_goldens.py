@@ -6,8 +6,9 @@ does after preprocessing, for each reference-view strategy, with known cameras (
 `_normalize_extrinsics`, `_align_to_input_extrinsics_intrinsics`) and with `use_ray_pose`:
 
   Tests/Fixtures/anyview/tiny_<case>.safetensors   tiny model (Tests/Fixtures/tiny), 3 views 70x56
-  --full-dir DIR: DIR/<preset>/anyview_<case>.safetensors   DA3-Small / DA3-Base synthetic
-      checkpoints (make_goldens.py --full-dir), 4 views at 504x504 (resize-free inputs)
+  --full-dir DIR: DIR/anyview-<preset>/<case>.safetensors   DA3-Small / DA3-Base synthetic
+      checkpoints (DIR/<preset>/model.safetensors from make_goldens.py --full-dir), 4 views at
+      504x504 (resize-free inputs)
 
 Cases: first, middle, saddle_balanced, saddle_sim_range (no cameras), posed (cameras given),
 ray (use_ray_pose, default strategy). Each file holds `input` (S,3,H,W), `ref_view` (1,) (the
@@ -172,9 +173,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.normpath(os.path.join(HERE, "..", "..", "Tests", "Fixtures")))
     ap.add_argument("--src", default=os.environ.get("DA3_SRC"))
-    ap.add_argument("--full-dir", default=None, help="also write DA3-Small/Base 4-view goldens under DIR/<preset>/")
+    ap.add_argument("--full-dir", default=None, help="also write DA3-Small/Base 4-view goldens under DIR/anyview-<preset>/")
     ap.add_argument("--presets", default="small,base")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--skip-tiny", action="store_true", help="only the full-size goldens")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -189,6 +191,15 @@ def main() -> None:
     rec = RefRecorder(vt)
 
     # ---------------- tiny: 3 views, 70 x 56 ----------------
+    if not args.skip_tiny:
+        write_tiny(O, api_cls, rec, args)
+    if not args.full_dir:
+        return
+    for preset in args.presets.split(","):
+        run_preset(O, api_cls, rec, preset, args)
+
+
+def write_tiny(O, api_cls, rec, args) -> None:
     tiny = mg.build_tiny(O)
     stored = load_file(os.path.join(args.out, "tiny", "model.safetensors"))
     tiny.load_state_dict({k: v.float() for k, v in stored.items()}, strict=False)
@@ -202,20 +213,22 @@ def main() -> None:
               f" t0 {[round(v, 4) for v in o['extrinsics'][1, :, 3].tolist()]}"
               + (f" scale {o['align_scale'].item():.5g}" if case == "posed" else ""))
 
-    if not args.full_dir:
-        return
-    for preset in args.presets.split(","):
-        ckpt = os.path.join(args.full_dir, preset, "model.safetensors")
-        model = mg.build_preset(O, preset)
-        model.load_state_dict(load_file(ckpt), strict=False)
-        model.eval()
-        x = scene_views(4, 504, 504)
-        for case in STRATEGIES + ["posed", "ray"]:
-            o = run_case(model.model, api_cls, rec, x, case, blocks=False)
-            save(o, os.path.join(args.full_dir, preset, f"anyview_{case}.safetensors"),
-                 {"model": f"da3-{preset}", "views": "4", "H": "504", "W": "504", "case": case})
-            print(f"da3-{preset} {case}: ref {int(o['ref_view'][0])} depth [{o['depth'].min():.4g}, {o['depth'].max():.4g}]",
-                  flush=True)
+
+
+def run_preset(O, api_cls, rec, preset: str, args) -> None:
+    """The 4-view goldens of da3-<preset> with the synthetic checkpoint of make_goldens.py --full-dir."""
+    ckpt = os.path.join(args.full_dir, preset, "model.safetensors")
+    model = mg.build_preset(O, preset)
+    missing, unexpected = model.load_state_dict(load_file(ckpt), strict=False)
+    assert not unexpected, unexpected
+    model.eval()
+    x = scene_views(4, 504, 504)
+    for case in STRATEGIES + ["posed", "ray"]:
+        o = run_case(model.model, api_cls, rec, x, case, blocks=False)
+        save(o, os.path.join(args.full_dir, f"anyview-{preset}", f"{case}.safetensors"),
+             {"model": f"da3-{preset}", "views": "4", "H": "504", "W": "504", "case": case})
+        print(f"da3-{preset} {case}: ref {int(o['ref_view'][0])} depth [{o['depth'].min():.4g}, {o['depth'].max():.4g}]",
+              flush=True)
 
 
 if __name__ == "__main__":
