@@ -38,12 +38,8 @@ struct SceneRun {
         let scene = try estimator.estimateScene(images, names: plan.files, cameras: plan.cameras, options: plan.options)
         let inferenceMs = ms(t)
         t = clock.now
-        let stems = OutputNaming.stems(for: plan.files)
-        var files: [(path: String, data: Data)] = []
-        for format in plan.formats {
-            files += try SceneExporter.encode(scene, as: format, stems: stems, options: plan.export)
-        }
-        let written = try write(files)
+        let written = try scene.write(plan.formats, to: plan.output, stems: OutputNaming.stems(for: plan.files),
+                                      options: plan.export)
         let writeMs = ms(t)
         if plan.json {
             let summary: [String: Any] = [
@@ -67,31 +63,5 @@ struct SceneRun {
 
                 """.utf8))
         }
-    }
-
-    /// Writes every file atomically; on a failure removes the ones already written (all or nothing).
-    private func write(_ files: [(path: String, data: Data)]) throws -> [URL] {
-        let fm = FileManager.default
-        var createdDirectories: [URL] = []
-        var written: [URL] = []
-        do {
-            for (path, data) in files {
-                let url = plan.output.appendingPathComponent(path)
-                let dir = url.deletingLastPathComponent()
-                if !fm.fileExists(atPath: dir.path) {
-                    do { try fm.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-                        throw OutputError(file: dir.path, reason: "cannot create directory (\(AtomicFile.describe(error)))")
-                    }
-                    createdDirectories.append(dir)
-                }
-                try AtomicFile.write(data, to: url)
-                written.append(url)
-            }
-        } catch {
-            for url in written { try? fm.removeItem(at: url) }
-            for dir in createdDirectories.reversed() { try? fm.removeItem(at: dir) }
-            throw error
-        }
-        return written
     }
 }

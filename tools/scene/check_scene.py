@@ -272,7 +272,24 @@ def check_colmap(folder: str, npz: dict) -> dict:
         rec = pycolmap.Reconstruction(folder)
         if rec.num_images() != n or rec.num_points3D() != len(model["points"]):
             fail("colmap: pycolmap reads a different model")
-        summary["pycolmap"] = True
+        # Round trip through COLMAP itself: pycolmap writes the model back as text; same model.
+        with tempfile.TemporaryDirectory() as tmp:
+            rec.write_text(tmp)
+            back = parse_colmap(tmp)
+        for cid, c in model["cameras"].items():
+            b = back["cameras"][cid]
+            if b["model"] != c["model"] or any(abs(x - y) > 1e-9 * max(1, abs(y)) for x, y in zip(b["params"], c["params"])):
+                fail(f"colmap: camera {cid} changed through pycolmap")
+        for iid, im in model["images"].items():
+            b = back["images"][iid]
+            if b["name"] != im["name"] or len(b["points2D"]) != len(im["points2D"]) or \
+                    any(abs(x - y) > 1e-9 * max(1, abs(y)) for x, y in zip(b["q"] + b["t"], im["q"] + im["t"])):
+                fail(f"colmap: image {iid} changed through pycolmap")
+        for pid, pt in model["points"].items():
+            b = back["points"][pid]
+            if b["track"] != pt["track"] or any(abs(x - y) > 1e-9 * max(1, abs(y)) for x, y in zip(b["xyz"], pt["xyz"])):
+                fail(f"colmap: point {pid} changed through pycolmap")
+        summary["pycolmap_round_trip"] = True
     except ImportError:
         pass
     return summary
