@@ -39,7 +39,8 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
 
     /// Loads all weights from `source` into `backend`'s operators, strictly: a missing tensor, a
     /// shape mismatch or a tensor outside the explicitly ignored parts (the auxiliary ray head; the
-    /// camera encoder, read whole when present, for scenes with known cameras) throws, naming the key. `posEmbedTokens` defaults to the 518 x 518 pretraining grid.
+    /// camera encoder, read whole when present, for scenes with known cameras) throws, naming the key.
+    /// `posEmbedTokens` defaults to the 518 x 518 pretraining grid.
     /// With `packedWeights` the weights the backend prepares come from that cache file instead of
     /// being prepared from `source` (the file must fit: it throws otherwise); `recorder` collects
     /// the prepared weights of this load to write such a file.
