@@ -22,7 +22,8 @@ struct ImagesCommand: ParsableCommand {
             DIR/scene.ply (the fused cloud in world axes); npy DIR/<stem>.depth.npy per view.
 
             --poses CAMERAS.json conditions the pass on known cameras: a JSON list, one \
-            {"extrinsics": 4x4 or 3x4 world-to-camera, "intrinsics": 3x3 in input pixels} per image. Outputs then \
+            {"extrinsics": 4x4 or 3x4 world-to-camera, "intrinsics": 3x3 in input pixels} per image; or a \
+            COLMAP text model folder (cameras.txt, images.txt), images matched by file name. Outputs then \
             use the given cameras and their scale (depth divided by the Umeyama scale between predicted and \
             given camera centres, as the official align_to_input_ext_scale).
 
@@ -51,7 +52,7 @@ struct ImagesCommand: ParsableCommand {
     @Option(name: .customLong("ref-view-strategy"), help: "Reference view from 3 views on: saddle_balanced (default), saddle_sim_range, first or middle.")
     var refViewStrategy: String?
 
-    @Option(name: .long, help: ArgumentHelp("Known cameras: a JSON list of {\"extrinsics\", \"intrinsics\"}, one per image.", valueName: "cameras.json"))
+    @Option(name: .long, help: ArgumentHelp("Known cameras: a JSON list of {\"extrinsics\", \"intrinsics\"}, one per image, or a COLMAP text model folder (cameras.txt, images.txt; images matched by file name).", valueName: "cameras.json"))
     var poses: String?
 
     @Flag(name: .customLong("use-ray-pose"), help: "Cameras from the auxiliary ray head and the official ray-to-pose solve instead of the camera decoder.")
@@ -125,7 +126,11 @@ struct ImagesCommand: ParsableCommand {
             throw UsageError("--precision fast needs a CPU with AVX512-BF16; this one has none (use --precision exact)")
         }
         var cameras: [SceneCamera]?
-        if let poses {
+        var colmapPoses: URL?
+        var isDirectory: ObjCBool = false
+        if let poses, FileManager.default.fileExists(atPath: poses, isDirectory: &isDirectory), isDirectory.boolValue {
+            colmapPoses = URL(fileURLWithPath: poses)  // read once the image sizes are known
+        } else if let poses {
             let url = URL(fileURLWithPath: poses)
             let loaded = try SceneCamera.load(jsonAt: url)
             guard loaded.count == files.count else {
@@ -135,7 +140,7 @@ struct ImagesCommand: ParsableCommand {
         }
         return SceneRun.Plan(files: files, model: model, precision: precisionMode, formats: list,
                              options: SceneOptions(processRes: processRes, method: method, referenceViewStrategy: strategy),
-                             cameras: cameras, output: URL(fileURLWithPath: outputDir),
+                             cameras: cameras, colmapCameras: colmapPoses, output: URL(fileURLWithPath: outputDir),
                              export: SceneExportOptions(confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints),
                              json: json, quiet: quiet)
     }

@@ -11,6 +11,8 @@ struct SceneRun {
         var formats: [SceneFormat]
         var options: SceneOptions
         var cameras: [SceneCamera]?
+        /// A COLMAP text model to read the cameras from (once the image sizes are known).
+        var colmapCameras: URL?
         var output: URL
         var export: SceneExportOptions
         var json: Bool, quiet: Bool
@@ -28,14 +30,22 @@ struct SceneRun {
         var t = clock.now
         let images = try plan.files.map { try ImageDecoder.decode(fileAt: URL(fileURLWithPath: $0)) }
         let decodeMs = ms(t)
+        var cameras = plan.cameras
+        if let colmap = plan.colmapCameras {
+            cameras = try SceneCamera.load(colmapModelAt: colmap, imageNames: plan.files,
+                                           imageSizes: images.map { ($0.width, $0.height) })
+            if let bad = cameras!.firstIndex(where: { $0.problem != nil }) {
+                throw SceneError(file: colmap.path, reason: "camera of \(plan.files[bad]): \(cameras![bad].problem!)")
+            }
+        }
         // Preparation errors (an image smaller than one patch) surface before the model loads.
-        _ = try ScenePreparation.official(images, names: plan.files, cameras: plan.cameras, options: plan.options)
+        _ = try ScenePreparation.official(images, names: plan.files, cameras: cameras, options: plan.options)
         t = clock.now
         let estimator = try DepthEstimator(modelPath: try ModelLoading.locate(plan.model, quiet: plan.quiet || plan.json).weightsURL.path,
                                            precision: plan.precision)
         let loadMs = ms(t)
         t = clock.now
-        let scene = try estimator.estimateScene(images, names: plan.files, cameras: plan.cameras, options: plan.options)
+        let scene = try estimator.estimateScene(images, names: plan.files, cameras: cameras, options: plan.options)
         let inferenceMs = ms(t)
         t = clock.now
         let written = try scene.write(plan.formats, to: plan.output, stems: OutputNaming.stems(for: plan.files),
@@ -48,7 +58,7 @@ struct SceneRun {
                      "original_height": v.originalHeight] as [String: Any]
                 },
                 "reference_view": scene.referenceView.map { $0 as Any } ?? NSNull(),
-                "posed": plan.cameras != nil,
+                "posed": cameras != nil,
                 "outputs": written.map(\.path),
                 "timings_ms": ["decode": decodeMs, "load_model": loadMs, "inference": inferenceMs, "write": writeMs,
                                "total": ms(start)],

@@ -78,6 +78,30 @@ final class ImagesCommandTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(scene.intrinsics[2], 40 * 98 / 84 - 7, accuracy: 1e-4)
     }
 
+    /// A COLMAP model written by `--formats colmap` is read back as `--poses`: the second pass is
+    /// conditioned on the first pass's cameras and returns them (rotations and translations).
+    func testCOLMAPModelRoundTripsAsPoses() throws {
+        // Three different 84x84 views (one size: no crop, so the intrinsics come back unchanged).
+        let images = try (0..<3).map { i -> String in
+            let w = 84 + 14 * i, h = 84 + 7 * i
+            let image = RGBImage(width: w, height: h, pixels: SyntheticImage.rgb(width: w, height: h)).cropped(x: 0, y: 0, width: 84, height: 84)
+            let url = tempDir.appendingPathComponent("same\(i).png")
+            try PNGEncoder.encode(image).write(to: url)
+            return url.path
+        }
+        let first = path("first"), second = path("second")
+        var r = try CLIRunner.run(["images"] + images + ["--model", tiny, "--output-dir", first, "--process-res", "84",
+                                                         "--formats", "npz,colmap"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try CLIRunner.run(["images"] + images + ["--model", tiny, "--output-dir", second, "--process-res", "84",
+                                                     "--poses", first + "/colmap"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let a = try SceneFile(npz: URL(fileURLWithPath: first + "/scene.npz"))
+        let b = try SceneFile(npz: URL(fileURLWithPath: second + "/scene.npz"))
+        for (x, y) in zip(a.extrinsics, b.extrinsics) { XCTAssertEqual(x, y, accuracy: 1e-5 * max(1, abs(x))) }
+        for (x, y) in zip(a.intrinsics, b.intrinsics) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(x))) }
+    }
+
     // MARK: bad input: one line naming the file, exit 1, nothing written
 
     func expectFailure(_ arguments: [String], mentions: [String], file: StaticString = #filePath, line: UInt = #line) throws {
