@@ -66,12 +66,36 @@ public protocol SceneNetwork: DepthNetwork {
 
 extension DepthAnything3Net: SceneNetwork {}
 
+/// A scene ready for the network: the views at one processed size, in input order.
+public struct PreparedScene: Sendable {
+    /// The processed views (one size).
+    public let views: [PreparedImage]
+    /// One name per view (paths; in errors, and as file names in exports).
+    public let names: [String]
+    /// The cameras as given (world-to-camera extrinsics), or nil.
+    public let cameras: [SceneCamera]?
+    /// The given intrinsics adjusted to the processed views (row-major 3x3), or nil.
+    public let intrinsics: [[Float]]?
+}
+
 /// The official input processor for several images (`InputProcessor.__call__`): each image is
 /// prepared alone, then all are centre-cropped to the smallest height and width; given intrinsics
 /// follow every resize and crop.
 public enum ScenePreparation {
+    /// Prepares `images` (one name each) with their optional `cameras` (one per image, checked:
+    /// count, shapes, orthonormal rotations, pinhole intrinsics; errors name the image).
     public static func official(_ images: [RGBImage], names: [String], cameras: [SceneCamera]?,
-                                options: SceneOptions) throws -> (views: [PreparedImage], intrinsics: [[Float]]?) {
+                                options: SceneOptions) throws -> PreparedScene {
+        precondition(images.count == names.count, "one name per image")
+        guard let first = names.first else { throw SceneError(file: "<scene>", reason: "a scene needs at least one image") }
+        if let cameras {
+            guard cameras.count == images.count else {
+                throw SceneError(file: first, reason: "\(cameras.count) cameras for \(images.count) images")
+            }
+            if let bad = cameras.firstIndex(where: { $0.problem != nil }) {
+                throw SceneError(file: names[bad], reason: "camera \(bad): \(cameras[bad].problem!)")
+            }
+        }
         let pre = try Preprocessor(processRes: options.processRes, method: options.method)
         var views = try zip(images, names).map { try pre.prepare($0, file: $1) }
         var ks: [[Double]]? = cameras.map { cams in
@@ -88,7 +112,7 @@ public enum ScenePreparation {
             ks?[i][2] -= Double(left)
             ks?[i][5] -= Double(top)
         }
-        return (views, ks?.map { $0.map(Float.init) })
+        return PreparedScene(views: views, names: names, cameras: cameras, intrinsics: ks?.map { $0.map(Float.init) })
     }
 }
 
@@ -110,33 +134,30 @@ extension DepthEstimator {
     /// Runs decoded images as one scene; `names` (one per image, e.g. paths) appear in errors and exports.
     public func estimateScene(_ images: [RGBImage], names: [String], cameras: [SceneCamera]? = nil,
                               options: SceneOptions = .init()) throws -> SceneResult {
-        precondition(images.count == names.count, "one name per image")
-        guard let first = names.first else { throw SceneError(file: "<scene>", reason: "a scene needs at least one image") }
-        guard let net = network as? any SceneNetwork, net.supportsMultipleViews || images.count == 1 else {
+        try estimateScene(ScenePreparation.official(images, names: names, cameras: cameras, options: options),
+                          strategy: options.referenceViewStrategy)
+    }
+
+    /// Runs a prepared scene (see ``estimateScene(imagesAt:cameras:options:)``); `strategy` picks the
+    /// reference view from 3 views on when no cameras are given.
+    public func estimateScene(_ scene: PreparedScene, strategy: ReferenceViewStrategy = .saddleBalanced) throws -> SceneResult {
+        let prepared = scene.views, first = scene.names[0]
+        guard let net = network as? any SceneNetwork, net.supportsMultipleViews || prepared.count == 1 else {
             throw SceneError(file: first, reason: "any-view scenes of several images run on the CPU; \(deviceLabel) runs one view per pass")
         }
-        if let cameras {
-            guard cameras.count == images.count else {
-                throw SceneError(file: first, reason: "\(cameras.count) cameras for \(images.count) images")
-            }
-            guard net.acceptsCameras else {
-                throw SceneError(file: location.weightsURL.path, reason: "this checkpoint has no camera encoder: it cannot take known cameras")
-            }
-            if let bad = cameras.firstIndex(where: { $0.problem != nil }) {
-                throw SceneError(file: names[bad], reason: "camera \(bad): \(cameras[bad].problem!)")
-            }
+        if scene.cameras != nil && !net.acceptsCameras {
+            throw SceneError(file: location.weightsURL.path, reason: "this checkpoint has no camera encoder: it cannot take known cameras")
         }
-        let (prepared, givenK) = try ScenePreparation.official(images, names: names, cameras: cameras, options: options)
         let h = prepared[0].height, w = prepared[0].width
-        let inputExtrinsics = cameras?.map { CameraGeometry.homogeneous($0.extrinsics) }
+        let inputExtrinsics = scene.cameras?.map { CameraGeometry.homogeneous($0.extrinsics) }
         let networkCameras = inputExtrinsics.map {
-            NetworkCameras(extrinsics: SceneCameraAlignment.normalize($0), intrinsics: givenK!)
+            NetworkCameras(extrinsics: SceneCameraAlignment.normalize($0), intrinsics: scene.intrinsics!)
         }
         let out = net.forward(views: prepared.map(\.tensor), height: h, width: w, cameras: networkCameras,
-                              strategy: options.referenceViewStrategy, observer: nil)
+                              strategy: strategy, observer: nil)
         var depths = out.views.map(\.depth), extrinsics = out.extrinsics
         var intrinsics = out.views.map(\.intrinsics)
-        if let inputExtrinsics, let givenK {
+        if let inputExtrinsics, let givenK = scene.intrinsics {
             let scale: Double
             do {
                 scale = try SceneCameraAlignment.umeyamaScale(source: inputExtrinsics, target: out.extrinsics)
@@ -154,7 +175,7 @@ extension DepthEstimator {
                         processedWidth: w, processedHeight: h, depth: depths[i], confidence: out.views[i].confidence,
                         intrinsics: intrinsics[i], poseEncoding: out.views[i].poseEncoding, image: prepared[i].image)
         }
-        return SceneResult(views: views, extrinsics: extrinsics, referenceView: cameras == nil ? out.referenceView : nil,
-                           names: names.map { URL(fileURLWithPath: $0).lastPathComponent })
+        return SceneResult(views: views, extrinsics: extrinsics, referenceView: scene.cameras == nil ? out.referenceView : nil,
+                           names: scene.names.map { URL(fileURLWithPath: $0).lastPathComponent })
     }
 }

@@ -34,18 +34,15 @@ struct SceneRun {
         if let colmap = plan.colmapCameras {
             cameras = try SceneCamera.load(colmapModelAt: colmap, imageNames: plan.files,
                                            imageSizes: images.map { ($0.width, $0.height) })
-            if let bad = cameras!.firstIndex(where: { $0.problem != nil }) {
-                throw SceneError(file: colmap.path, reason: "camera of \(plan.files[bad]): \(cameras![bad].problem!)")
-            }
         }
-        // Preparation errors (an image smaller than one patch) surface before the model loads.
-        _ = try ScenePreparation.official(images, names: plan.files, cameras: cameras, options: plan.options)
+        // Preparation errors (a view that crops to nothing, bad cameras) surface before the model loads.
+        let prepared = try ScenePreparation.official(images, names: plan.files, cameras: cameras, options: plan.options)
         t = clock.now
         let estimator = try DepthEstimator(modelPath: try ModelLoading.locate(plan.model, quiet: plan.quiet || plan.json).weightsURL.path,
                                            precision: plan.precision)
         let loadMs = ms(t)
         t = clock.now
-        let scene = try estimator.estimateScene(images, names: plan.files, cameras: cameras, options: plan.options)
+        let scene = try estimator.estimateScene(prepared, strategy: plan.options.referenceViewStrategy)
         let inferenceMs = ms(t)
         t = clock.now
         let written = try scene.write(plan.formats, to: plan.output, stems: OutputNaming.stems(for: plan.files),

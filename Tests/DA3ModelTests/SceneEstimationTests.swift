@@ -18,8 +18,9 @@ final class SceneEstimationTests: XCTestCase {
             let cameras = images.indices.map { i in
                 SceneCamera(extrinsics: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], intrinsics: Array(given[(9 * i)..<(9 * i + 9)]))
             }
-            let (views, ks) = try ScenePreparation.official(images, names: ["a", "b", "c"], cameras: cameras,
-                                                            options: SceneOptions(processRes: 70, method: method))
+            let scene = try ScenePreparation.official(images, names: ["a", "b", "c"], cameras: cameras,
+                                                     options: SceneOptions(processRes: 70, method: method))
+            let views = scene.views, ks = scene.intrinsics
             let shape = golden.tensors["tensor"]!.shape
             XCTAssertEqual(views.map { [$0.height, $0.width] }, Array(repeating: [shape[2], shape[3]], count: 3), method.rawValue)
             let mine = views.flatMap(\.tensor), reference = try golden.floats("tensor")
