@@ -55,7 +55,7 @@ struct ImagesCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Known cameras: a JSON list of {\"extrinsics\", \"intrinsics\"}, one per image, or a COLMAP text model folder (cameras.txt, images.txt; images matched by file name).", valueName: "cameras.json"))
     var poses: String?
 
-    @Flag(name: .customLong("use-ray-pose"), help: "Cameras from the auxiliary ray head and the official ray-to-pose solve instead of the camera decoder.")
+    @Flag(name: .customLong("use-ray-pose"), help: "Cameras from the auxiliary ray head and the official ray-to-pose solve instead of the camera decoder (not implemented in this build: refused with a message).")
     var useRayPose = false
 
     @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products; needs AVX512-BF16).")
