@@ -82,3 +82,15 @@ final class AnyViewGoldenTests: XCTestCase {
         }
     }
 }
+
+extension AnyViewGoldenTests {
+    /// Two views: no reference-view selection (below 3 views), view 0 takes the reference camera token.
+    func testTwoViewsMatchOfficial() throws {
+        let net = try TinyGoldenTests.loadTiny()
+        let golden = try Self.golden("two_views")
+        XCTAssertEqual(try golden.floats("ref_view")[0], -1, "the official code selects no reference for 2 views")
+        let out = net.forward(views: try Self.views(golden), height: 70, width: 56, strategy: .saddleSimRange)
+        XCTAssertEqual(out.referenceView, 0)
+        try check(out, golden, label: "two views")
+    }
+}

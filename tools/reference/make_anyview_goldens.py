@@ -11,6 +11,7 @@ does after preprocessing, for each reference-view strategy, with known cameras (
       504x504 (resize-free inputs)
 
 Cases: first, middle, saddle_balanced, saddle_sim_range (no cameras), posed (cameras given),
+two_views (tiny only: the first 2 views, where no reference view is selected),
 and full-size only ray (use_ray_pose, default strategy; the Swift engine has no ray pose yet). Each file holds `input` (S,3,H,W), `ref_view` (1,) (the
 reference view chosen; -1 when none is), `depth`, `depth_conf` (S,H,W), `extrinsics` (S,3,4),
 `intrinsics` (S,3,3) as the network returns them, and for `posed` also the cameras given
@@ -212,6 +213,11 @@ def write_tiny(O, api_cls, rec, args) -> None:
         print(f"tiny {case}: ref {int(o['ref_view'][0])} depth [{o['depth'].min():.4g}, {o['depth'].max():.4g}]"
               f" t0 {[round(v, 4) for v in o['extrinsics'][1, :, 3].tolist()]}"
               + (f" scale {o['align_scale'].item():.5g}" if case == "posed" else ""))
+    # Two views: below THRESH_FOR_REF_SELECTION, no selection (view 0 is the reference).
+    o = run_case(tiny.model, api_cls, rec, x[:, :2].contiguous(), "saddle_balanced", blocks=False)
+    save(o, os.path.join(args.out, "anyview", "tiny_two_views.safetensors"),
+         {"model": "da3-tiny-test", "views": "2", "H": "70", "W": "56", "case": "two_views"})
+    print(f"tiny two views: ref {int(o['ref_view'][0])}")
 
 
 
