@@ -62,3 +62,13 @@ enum CheckpointKeys {
         static let translation = root + "fc_t", quaternion = root + "fc_qvec", fov = root + "fc_fov.0"
     }
 }
+
+extension CheckpointKeys {
+    /// The camera encoder (`model/cam_enc.py`), read when the checkpoint has one.
+    enum CameraEncoder {
+        static let root = "cam_enc."
+        static let fc1 = root + "pose_branch.fc1", fc2 = root + "pose_branch.fc2"
+        static let tokenNorm = root + "token_norm", trunkNorm = root + "trunk_norm"
+        static func block(_ i: Int) -> String { root + "trunk.\(i)." }
+    }
+}

@@ -43,13 +43,16 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
     /// The DPT head (Metric, Mono) instead of DualDPT.
     let dpt: DPTHead<B>?
     let camera: CameraDecoder?
+    /// The camera encoder, when the checkpoint has one (pose-conditioned scenes).
+    let cameraEncoder: CameraEncoder?
 
     private let planLock = NSLock()
     private var plans: [Int: ShapePlan] = [:]
 
     /// Loads all weights from `source` into `backend`'s operators, strictly: a missing tensor, a
-    /// shape mismatch or a tensor outside the explicitly ignored parts (camera encoder, auxiliary
-    /// ray head) throws, naming the key. `posEmbedTokens` defaults to the 518 x 518 pretraining grid.
+    /// shape mismatch or a tensor outside the explicitly ignored parts (the auxiliary ray head; the
+    /// camera encoder, read whole when present, for scenes with known cameras) throws, naming the key.
+    /// `posEmbedTokens` defaults to the 518 x 518 pretraining grid.
     /// With `packedWeights` the weights the backend prepares come from that cache file instead of
     /// being prepared from `source` (the file must fit: it throws otherwise); `recorder` collects
     /// the prepared weights of this load to write such a file.
@@ -69,7 +72,9 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
         head = config.head == .dualDPT ? try DualDPTHead(backend, loader, config: config) : nil
         dpt = config.head == .dpt ? try DPTHead(backend, loader, config: config) : nil
         camera = config.hasCamera ? try CameraDecoder(loader, config: config) : nil
-        try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes)
+        cameraEncoder = config.hasCamera ? try CameraEncoder(loader, config: config) : nil
+        // The camera encoder is read whole when present: only leftovers elsewhere stay ignorable.
+        try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes.filter { cameraEncoder == nil || $0 != CheckpointKeys.CameraEncoder.root })
     }
 
     /// Loads a safetensors checkpoint into `backend`; the preset comes from `config` or, when nil, is

@@ -63,6 +63,9 @@ public final class CPUBackend: ComputeBackend {
     public func require(_ operation: BackendOperation) throws {}
 
     public func makeExecution() -> CPUExecution { CPUExecution() }
+
+    /// The CPU runs any-view scenes (`CPUExecution+Views.swift`).
+    public var supportsMultipleViews: Bool { true }
 }
 
 /// A precision the CPU cannot run.
@@ -94,7 +97,7 @@ public enum PrecisionError: Error, CustomStringConvertible {
 /// blocks share one set of work buffers, freed before the head so it reuses their memory.
 public final class CPUExecution: BackendExecution {
     public typealias Backend = CPUBackend
-    private let workspace = BlockWorkspace()
+    let workspace = BlockWorkspace()
 
     init() {}
 

@@ -29,8 +29,11 @@ public struct CPUAttention: Sendable {
     }
 
     /// Runs the branch in place on x (tokens x dim). `positions` are (y, x) per token for RoPE.
-    func forward(_ x: inout Tensor, positions: [(Int, Int)], rope: RoPE2D, workspace: BlockWorkspace) {
+    /// With `views` > 1, x holds that many equal sequences one after another and attention runs
+    /// within each (the products around it run on all rows at once).
+    func forward(_ x: inout Tensor, positions: [(Int, Int)], rope: RoPE2D, workspace: BlockWorkspace, views: Int = 1) {
         let tokens = x.shape[0]
+        precondition(views >= 1 && tokens % views == 0, "\(tokens) tokens do not split into \(views) views")
         workspace.reserveAttention(tokens: tokens, dim: dim, heads: heads, precision: precision)
         x.data.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!, stream = UnsafePointer(xb.baseAddress!), d = dim
@@ -53,15 +56,22 @@ public struct CPUAttention: Sendable {
                 qkv.forwardBF16(nil, rows: tokens, input: { first, count, into in
                     norm.bf16(stream + first * d, rows: count, into: into, parallel: false)
                 }, output: prepare, into: qkvBuf)
-                Attention.forwardBF16Output(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
-                                            scratch: scores, work: attnOut, into: input16)
+                let n = tokens / views
+                for v in 0..<views {
+                    Attention.forwardBF16Output(qkv: qkvBuf + v * n * 3 * d, tokens: n, heads: heads, headDim: headDim,
+                                                scratch: scores, work: attnOut + v * n * d, into: input16 + v * n * d)
+                }
                 proj.forwardBF16(input16, rows: tokens, accumulate: true, into: xp)
                 return
             }
             qkv.forward(stream, rows: tokens, input: { first, count, into in
                 norm(stream + first * d, rows: count, into: into, parallel: false)
             }, output: prepare, staging: workspace.normed.baseAddress!, into: qkvBuf)
-            Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim, scratch: scores, into: attnOut)
+            let n = tokens / views
+            for v in 0..<views {
+                Attention.forward(qkv: qkvBuf + v * n * 3 * d, tokens: n, heads: heads, headDim: headDim, scratch: scores,
+                                  into: attnOut + v * n * d)
+            }
             proj.accumulate(attnOut, rows: tokens, into: xp)
         }
     }
