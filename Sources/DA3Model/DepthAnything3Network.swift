@@ -82,16 +82,7 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
     public convenience init(checkpoint file: SafeTensorsFile, config: ModelConfig? = nil, backend: B,
                             packedWeights: PackedWeightReader? = nil, recorder: PackedWeightRecorder? = nil) throws {
         let posKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.posEmbed
-        let resolved: ModelConfig
-        if let config {
-            resolved = config
-        } else {
-            do {
-                resolved = try ModelDetection.preset(shapes: file.tensors.mapValues(\.shape))
-            } catch {
-                throw CheckpointError(file: file.url.path, reason: error.reason)
-            }
-        }
+        let resolved = try ModelDetection.resolve(config, in: file)
         guard resolved.metricBranch == nil else {
             throw CheckpointError(file: file.url.path, reason: "\(resolved.name) is a nested model: load it with NestedDepthAnything3Net")
         }

@@ -1,3 +1,5 @@
+import SafeTensors
+
 /// Which preset a checkpoint holds, read from its tensor names and shapes alone (no config.json).
 /// The reading looks up fixed keys, never iterates the tensor table, so it gives the same answer
 /// on every run.
@@ -5,6 +7,16 @@ public enum ModelDetection {
     /// Root of a nested model's any-view branch and metric branch (full keys).
     static let nestedAnyview = CheckpointKeys.prefix + "da3."
     static let nestedMetric = CheckpointKeys.prefix + "da3_metric."
+
+    /// `config`, or else the preset read from `file`'s tensors (errors name the file).
+    static func resolve(_ config: ModelConfig?, in file: SafeTensorsFile) throws -> ModelConfig {
+        if let config { return config }
+        do {
+            return try preset(shapes: file.tensors.mapValues(\.shape))
+        } catch {
+            throw CheckpointError(file: file.url.path, reason: error.reason)
+        }
+    }
 
     /// The preset for the tensors `shapes` (full key -> shape). Metric-Large and Mono-Large have the
     /// same tensors: such a set gives `metricLarge` renamed `metricOrMonoLargeName`. Throws a reason

@@ -41,16 +41,7 @@ public final class NestedDepthAnything3Net<B: ComputeBackend>: @unchecked Sendab
 
     /// Loads a safetensors checkpoint (`config` nil: read from the tensors).
     public convenience init(checkpoint file: SafeTensorsFile, config: ModelConfig?, backend: B) throws {
-        let resolved: ModelConfig
-        if let config {
-            resolved = config
-        } else {
-            do {
-                resolved = try ModelDetection.preset(shapes: file.tensors.mapValues(\.shape))
-            } catch {
-                throw CheckpointError(file: file.url.path, reason: error.reason)
-            }
-        }
+        let resolved = try ModelDetection.resolve(config, in: file)
         func posTokens(_ prefix: String) -> Int? {
             file.tensors[prefix + CheckpointKeys.Backbone.posEmbed]?.shape.dropFirst().first
         }
