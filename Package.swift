@@ -34,7 +34,8 @@ let package = Package(
         // The depth result and its output formats: NPY/NPZ, 16-bit PNG, PFM, colour-mapped PNG, PLY/GLB point clouds.
         .target(name: "DepthIO", dependencies: ["DA3Core", "DA3Image", "CSPNG"]),
         // Hugging Face Hub downloads into the standard Hub cache.
-        .target(name: "DA3Hub"),
+        .target(name: "CCurl"),
+        .target(name: "DA3Hub", dependencies: ["CCurl"]),
         // LiteRT backend: libLiteRt.so (PyPI ai-edge-litert) loaded at run time; builds without it.
         .target(name: "DA3LiteRT"),
         // Vulkan headers (Debian libvulkan-dev) without prototypes: nothing links the loader.

@@ -16,6 +16,16 @@ static inline int da3_has_avx512bf16(void) {
            __builtin_cpu_supports("avx512bf16");
 }
 
+#define DA3_TARGET_AVX512VNNI __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx512vnni,fma,avx2")))
+
+/// Whether the CPU has AVX-512 with int8 dot products (vpdpbusd, AVX512-VNNI).
+static inline int da3_has_avx512vnni(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vnni");
+}
+
 enum da3_isa { DA3_ISA_UNKNOWN = 0, DA3_ISA_GENERIC, DA3_ISA_AVX2, DA3_ISA_AVX512 };
 
 static inline enum da3_isa da3_detect_isa(void) {

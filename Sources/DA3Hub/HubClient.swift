@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Progress of one download: file name, bytes received so far, total bytes when known.
 public typealias HubProgress = @Sendable (_ file: String, _ received: Int64, _ total: Int64?) -> Void
@@ -99,13 +96,10 @@ public struct HubClient: Sendable {
         var reason: String
     }
 
-    func request(_ url: URL, method: String) -> URLRequest {
-        var r = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: environment.timeout)
-        r.httpMethod = method
-        r.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
-        r.setValue("da3-swift/1.0", forHTTPHeaderField: "User-Agent")
-        if let token = environment.token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        return r
+    func request(_ url: URL, method: String) -> HTTPRequest {
+        var headers = ["Accept-Encoding: identity", "User-Agent: da3-swift/1.0"]
+        if let token = environment.token { headers.append("Authorization: Bearer \(token)") }
+        return HTTPRequest(url: url, method: method, headers: headers, timeout: environment.timeout)
     }
 
     /// HEAD without following redirects (the Hub's LFS headers are on the redirect itself); relative
@@ -115,7 +109,7 @@ public struct HubClient: Sendable {
         for _ in 0..<6 {
             let outcome = HTTPTransfer.perform(request(url, method: "HEAD"), followRedirects: false)
             guard let response = outcome.response else {
-                throw NetworkFailure(url: url.absoluteString, reason: outcome.error.map(describe) ?? "no response")
+                throw NetworkFailure(url: url.absoluteString, reason: outcome.error ?? "no response")
             }
             let status = response.statusCode
             switch status {
@@ -196,7 +190,7 @@ public struct HubClient: Sendable {
             throw fail(HubError.incompleteTransfer(file: file, received: received, expected: total))
         }
         if let error = outcome.error {
-            throw fail(HubError.networkUnavailable(url: meta.location.absoluteString, reason: describe(error), cache: environment.cacheRoot.path))
+            throw fail(HubError.networkUnavailable(url: meta.location.absoluteString, reason: error, cache: environment.cacheRoot.path))
         }
         if meta.etag.count == 64, meta.etag.allSatisfy(\.isHexDigit) {
             let actual = state.digest()
@@ -211,7 +205,7 @@ public struct HubClient: Sendable {
     }
 }
 
-/// Byte count and running hash of a download (updated from URLSession's delegate queue).
+/// Byte count and running hash of a download.
 final class DownloadState: @unchecked Sendable {
     private let lock = NSLock()
     private var hash = SHA256()
@@ -226,10 +220,4 @@ final class DownloadState: @unchecked Sendable {
     var received: Int64 { lock.lock(); defer { lock.unlock() }; return count }
 
     func digest() -> String { lock.lock(); defer { lock.unlock() }; return hash.finalizeHex() }
-}
-
-/// A one-line description of a URLSession error.
-func describe(_ error: Error) -> String {
-    let ns = error as NSError
-    return ns.localizedDescription.isEmpty ? "\(error)" : ns.localizedDescription
 }

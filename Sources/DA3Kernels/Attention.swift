@@ -36,7 +36,7 @@ public enum Attention {
         qkv: UnsafePointer<Float>, tokens: Int, heads: Int, headDim: Int,
         scratch: UnsafeMutablePointer<Float>, precision: Precision = .exact, into out: UnsafeMutablePointer<Float>
     ) {
-        if precision == .fast && usesBF16Path(headDim: headDim) {
+        if precision.usesBF16 && usesBF16Path(headDim: headDim) {
             forwardBF16(qkv: qkv, tokens: tokens, heads: heads, scratch: scratch, into: out, bf16: nil)
             return
         }

@@ -46,7 +46,7 @@ public struct Winograd3x3: Sendable {
 
     /// Whether `precision` runs the channel mixes in bfloat16 for this input width.
     public static func usesBF16(_ precision: Precision, inChannels: Int) -> Bool {
-        precision == .fast && Precision.fastAvailable && inChannels % 2 == 0
+        precision.usesBF16 && Precision.fastAvailable && inChannels % 2 == 0
     }
 
     /// U = G g G^T of every 3x3 kernel of weight (outChannels, inChannels, 3, 3).

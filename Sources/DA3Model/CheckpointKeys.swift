@@ -10,6 +10,7 @@ enum CheckpointKeys {
         "head.scratch.refinenet1_aux.", "head.scratch.refinenet2_aux.",
         "head.scratch.refinenet3_aux.", "head.scratch.refinenet4_aux.",
         "head.scratch.output_conv1_aux.", "head.scratch.output_conv2_aux.",  // auxiliary ray branch
+        "gs_head.", "gs_adapter.",           // Giant's Gaussian-splatting head: only run with infer_gs
     ]
 
     enum Backbone {
@@ -30,6 +31,8 @@ enum CheckpointKeys {
         static let qNorm = "attn.q_norm", kNorm = "attn.k_norm"
         static let ls1 = "ls1.gamma", ls2 = "ls2.gamma"
         static let fc1 = "mlp.fc1", fc2 = "mlp.fc2"
+        /// SwiGLU MLP (DINOv2-G).
+        static let w12 = "mlp.w12", w3 = "mlp.w3"
     }
 
     enum Head {
@@ -42,6 +45,9 @@ enum CheckpointKeys {
         static let outputConv1 = root + "scratch.output_conv1"
         static let outputConv2a = root + "scratch.output_conv2.0"
         static let outputConv2b = root + "scratch.output_conv2.2"
+        /// DPT sky head (3x3 -> ReLU -> 1x1 -> ReLU).
+        static let skyOutputConv2a = root + "scratch.sky_output_conv2.0"
+        static let skyOutputConv2b = root + "scratch.sky_output_conv2.2"
     }
 
     /// Relative to `Head.refine(j)`.
@@ -54,5 +60,15 @@ enum CheckpointKeys {
         static let root = "cam_dec."
         static let fc1 = root + "backbone.0", fc2 = root + "backbone.2"
         static let translation = root + "fc_t", quaternion = root + "fc_qvec", fov = root + "fc_fov.0"
+    }
+}
+
+extension CheckpointKeys {
+    /// The camera encoder (`model/cam_enc.py`), read when the checkpoint has one.
+    enum CameraEncoder {
+        static let root = "cam_enc."
+        static let fc1 = root + "pose_branch.fc1", fc2 = root + "pose_branch.fc2"
+        static let tokenNorm = root + "token_norm", trunkNorm = root + "trunk_norm"
+        static func block(_ i: Int) -> String { root + "trunk.\(i)." }
     }
 }

@@ -7,14 +7,24 @@ import SafeTensors
 public struct NetworkOutput: Sendable {
     /// Processed image size (multiples of the patch size).
     public let width: Int, height: Int
-    /// Depth, row-major height x width (`exp` of the first head channel).
-    public let depth: [Float]
-    /// Confidence, row-major height x width (`exp + 1` of the second head channel).
-    public let confidence: [Float]
-    /// Camera decoder output: translation (3), quaternion xyzw (4), fov_h, fov_w.
-    public let poseEncoding: [Float]
-    /// Intrinsics of the processed image derived from the predicted field of view.
+    /// Depth, row-major height x width (`exp` of the first head channel), as the official
+    /// `Prediction.depth` (after the sky handling of models with a sky head).
+    public internal(set) var depth: [Float]
+    /// Confidence, row-major height x width (`exp + 1` of the second head channel); all ones for
+    /// models without one (DPT head).
+    public internal(set) var confidence: [Float]
+    /// Camera decoder output: translation (3), quaternion xyzw (4), fov_h, fov_w; empty without a camera.
+    public internal(set) var poseEncoding: [Float]
+    /// Intrinsics of the processed image derived from the predicted field of view; fx = fy = 0
+    /// (unknown) without a camera.
     public let intrinsics: Intrinsics
+    /// The sky map (ReLU output of `sky_output_conv2`, H x W; official `Prediction.sky` is it >= 0.5),
+    /// for models with a sky head (Metric, Mono, Nested); nil otherwise.
+    public internal(set) var sky: [Float]? = nil
+    /// Whether `depth` is in metres (the nested model).
+    public internal(set) var isMetric = false
+    /// The nested model's scale from the any-view depth to metres (`scale_factor`).
+    public internal(set) var scaleFactor: Float? = nil
 }
 
 /// A precision the CPU cannot run.
@@ -29,28 +39,42 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
     /// The backend the operators were prepared for.
     public let backend: B
     let backbone: VisionTransformer<B>
-    let head: DualDPTHead<B>
-    let camera: CameraDecoder
+    let head: DualDPTHead<B>?
+    /// The DPT head (Metric, Mono) instead of DualDPT.
+    let dpt: DPTHead<B>?
+    let camera: CameraDecoder?
+    /// The camera encoder, when the checkpoint has one (pose-conditioned scenes).
+    let cameraEncoder: CameraEncoder?
 
     private let planLock = NSLock()
     private var plans: [Int: ShapePlan] = [:]
 
     /// Loads all weights from `source` into `backend`'s operators, strictly: a missing tensor, a
-    /// shape mismatch or a tensor outside the explicitly ignored parts (camera encoder, auxiliary
-    /// ray head) throws, naming the key. `posEmbedTokens` defaults to the 518 x 518 pretraining grid.
+    /// shape mismatch or a tensor outside the explicitly ignored parts (the auxiliary ray head; the
+    /// camera encoder, read whole when present, for scenes with known cameras) throws, naming the key.
+    /// `posEmbedTokens` defaults to the 518 x 518 pretraining grid.
     /// With `packedWeights` the weights the backend prepares come from that cache file instead of
     /// being prepared from `source` (the file must fit: it throws otherwise); `recorder` collects
     /// the prepared weights of this load to write such a file.
+    /// `keyPrefix` is the checkpoint's root of this network (`model.`; a nested model's branches
+    /// are under `model.da3.` and `model.da3_metric.`).
     public init(config: ModelConfig, backend: B, weights source: WeightSource, posEmbedTokens: Int? = nil,
-                packedWeights: PackedWeightReader? = nil, recorder: PackedWeightRecorder? = nil) throws {
+                packedWeights: PackedWeightReader? = nil, recorder: PackedWeightRecorder? = nil,
+                keyPrefix: String = "model.") throws {
         self.config = config
         self.backend = backend
-        let loader = WeightLoader(source: source, prefix: CheckpointKeys.prefix, packedReader: packedWeights,
+        let loader = WeightLoader(source: source, prefix: keyPrefix, packedReader: packedWeights,
                                   packedRecorder: recorder)
+        // Refused before any weight is prepared (or uploaded) on a backend that lacks an operator.
+        if config.mlp == .swiGLU { try backend.require(.swiGLU) }
+        if config.head == .dpt { try backend.require(.tokenRows) }
         backbone = try VisionTransformer(backend, loader, config: config, posEmbedTokens: posEmbedTokens ?? (1 + 37 * 37))
-        head = try DualDPTHead(backend, loader, config: config)
-        camera = try CameraDecoder(loader, config: config)
-        try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes)
+        head = config.head == .dualDPT ? try DualDPTHead(backend, loader, config: config) : nil
+        dpt = config.head == .dpt ? try DPTHead(backend, loader, config: config) : nil
+        camera = config.hasCamera ? try CameraDecoder(loader, config: config) : nil
+        cameraEncoder = config.hasCamera ? try CameraEncoder(loader, config: config) : nil
+        // The camera encoder is read whole when present: only leftovers elsewhere stay ignorable.
+        try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes.filter { cameraEncoder == nil || $0 != CheckpointKeys.CameraEncoder.root })
     }
 
     /// Loads a safetensors checkpoint into `backend`; the preset comes from `config` or, when nil, is
@@ -58,17 +82,13 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
     public convenience init(checkpoint file: SafeTensorsFile, config: ModelConfig? = nil, backend: B,
                             packedWeights: PackedWeightReader? = nil, recorder: PackedWeightRecorder? = nil) throws {
         let posKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.posEmbed
-        let patchKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.patchWeight
-        guard let patch = file.tensors[patchKey] else {
-            throw CheckpointError(file: file.url.path, reason: "missing tensor '\(patchKey)' (not a Depth Anything 3 checkpoint?)")
+        let resolved = try ModelDetection.resolve(config, in: file)
+        guard resolved.metricBranch == nil else {
+            throw CheckpointError(file: file.url.path, reason: "\(resolved.name) is a nested model: load it with NestedDepthAnything3Net")
         }
-        let resolved: ModelConfig
-        if let config {
-            resolved = config
-        } else if let preset = ModelConfig.presets.first(where: { $0.embedDim == patch.shape.first }) {
-            resolved = preset
-        } else {
-            throw CheckpointError(file: file.url.path, reason: "backbone width \(patch.shape.first ?? 0) matches no known preset")
+        let patchKey = CheckpointKeys.prefix + CheckpointKeys.Backbone.patchWeight
+        guard file.tensors[patchKey] != nil else {
+            throw CheckpointError(file: file.url.path, reason: "missing tensor '\(patchKey)' (not a Depth Anything 3 checkpoint?)")
         }
         let posTokens = file.tensors[posKey]?.shape.dropFirst().first
         try self.init(config: resolved, backend: backend, weights: SafeTensorsWeightSource(file: file),
@@ -93,9 +113,12 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
         // The blocks' work buffers go before the head runs, so the head reuses their memory instead
         // of faulting in fresh pages (about 23 MB at 896 x 504 on the CPU).
         run.endTransformer()
-        let (depthMap, confidenceMap) = head.forward(&features.features, plan: plan, run, observer: observer,
-                                                     captureFullResolution: captureFullResolution)
-        let pose = camera.poseEncoding(cameraToken: run.host(features.cameraToken).data)
+        if let dpt {
+            return forwardDPT(dpt, &features.features, plan: plan, run, observer: observer)
+        }
+        let (depthMap, confidenceMap) = head!.forward(&features.features, plan: plan, run, observer: observer,
+                                                      captureFullResolution: captureFullResolution)
+        let pose = camera!.poseEncoding(cameraToken: run.host(features.cameraToken!).data)
         let intrinsics = CameraDecoder.intrinsics(poseEncoding: pose, width: width, height: height)
         let depth = run.host(depthMap).data, confidence = run.host(confidenceMap).data
         observer?(StageNames.depth, Tensor(shape: [height, width], data: depth))
@@ -103,6 +126,23 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
         observer?(StageNames.poseEncoding, Tensor(shape: [9], data: pose))
         return NetworkOutput(width: width, height: height, depth: depth, confidence: confidence,
                              poseEncoding: pose, intrinsics: intrinsics)
+    }
+
+    /// The DPT models' output: depth after their own sky handling (`SkyHandling.applyMono`), sky,
+    /// no confidence or camera.
+    private func forwardDPT(_ dpt: DPTHead<B>, _ features: inout [B.Tensor], plan: ShapePlan, _ run: B.Execution,
+                            observer: StageObserver?) -> NetworkOutput {
+        let (height, width) = (plan.height, plan.width)
+        var (depth, sky) = dpt.forward(&features, inputNorm: backbone.norm, plan: plan, run, observer: observer)
+        observer?(StageNames.rawDepth, Tensor(shape: [height, width], data: depth))
+        SkyHandling.applyMono(depth: &depth, sky: sky)
+        observer?(StageNames.depth, Tensor(shape: [height, width], data: depth))
+        observer?(StageNames.sky, Tensor(shape: [height, width], data: sky))
+        let unknown = Intrinsics(fx: 0, fy: 0, cx: Double(width) / 2, cy: Double(height) / 2, width: width, height: height)
+        var out = NetworkOutput(width: width, height: height, depth: depth,
+                                confidence: [Float](repeating: 1, count: depth.count), poseEncoding: [], intrinsics: unknown)
+        out.sky = sky
+        return out
     }
 
     /// The cached per-size plan.

@@ -25,6 +25,17 @@ public struct ModelConfig: Sendable, Equatable {
     public var headFeatures: Int
     /// DPT per-level projection widths (`out_channels`).
     public var headOutChannels: [Int]
+    /// Each block's MLP: GELU (`mlp.fc1`/`fc2`) or SwiGLU (`mlp.w12`/`w3`, DINOv2-G).
+    public var mlp: MLPKind = .gelu
+    /// Backbone outputs are cat(local, norm(global)) (`cat_token`); without, norm(x) alone.
+    public var catToken: Bool = true
+    /// The head: DualDPT (depth, confidence; camera decoder) or DPT (depth, sky; no camera).
+    public var head: HeadKind = .dualDPT
+    /// The metric branch of a nested model (`NestedDepthAnything3Net`); empty for one network.
+    /// (An array only because a struct cannot hold itself.)
+    var nestedBranches: [ModelConfig] = []
+    /// The raw depth is DA3METRIC-LARGE's: metres = focal_px * depth / 300.
+    public var metricPerFocal = false
 
     public init(name: String, embedDim: Int, heads: Int, depth: Int, outLayers: [Int], altStart: Int,
                 qkNormStart: Int, ropeStart: Int, headFeatures: Int, headOutChannels: [Int]) {
@@ -56,11 +67,14 @@ public struct ModelConfig: Sendable, Equatable {
         name: "da3-large", embedDim: 1024, heads: 16, depth: 24, outLayers: [11, 15, 19, 23],
         altStart: 8, qkNormStart: 8, ropeStart: 8, headFeatures: 256, headOutChannels: [256, 512, 1024, 1024])
 
-    /// The presets this engine runs.
-    public static let presets: [ModelConfig] = [.small, .base, .large]
+    /// The presets this engine runs (`family` adds Giant, Metric, Mono and Nested).
+    public static let presets: [ModelConfig] = [.small, .base, .large] + family
 
-    /// Preset by name ("da3-small", "da3-base", "da3-large"; case-insensitive).
+    /// Preset by name ("da3-small", ..., "da3nested-giant-large"; case-insensitive; a "-1.1"
+    /// release suffix names the same topology).
     public static func preset(named name: String) -> ModelConfig? {
-        presets.first { $0.name == name.lowercased() }
+        var key = name.lowercased()
+        if key.hasSuffix("-1.1") { key.removeLast(4) }
+        return presets.first { $0.name == key }
     }
 }

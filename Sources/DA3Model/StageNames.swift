@@ -26,6 +26,10 @@ public enum StageNames {
     /// Output of `output_conv2` (2, H, W), full resolution only.
     public static let headLogits = "head.logits"
     public static let depth = "depth"
+    /// DPT models: depth before the sky handling (exp of the head's logit).
+    public static let rawDepth = "depth_raw"
+    /// DPT models: the sky map (ReLU of `sky_output_conv2`).
+    public static let sky = "sky"
     public static let depthConfidence = "depth_conf"
     public static let poseEncoding = "pose_enc"
 }

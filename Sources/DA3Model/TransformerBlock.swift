@@ -20,6 +20,14 @@ struct TransformerBlock<B: ComputeBackend> {
             proj: LinearParameters(p + K.proj, in: d, out: d, outputScale: p + K.ls1),
             heads: config.heads, headDim: headDim,
             usesRoPE: i >= config.ropeStart && config.ropeStart >= 0), from: loader)
+        if config.mlp == .swiGLU {
+            let hidden = config.mlpHidden
+            mlp = try backend.swiGLU(SwiGLUParameters(
+                norm: LayerNormParameters(p + K.norm2, width: d, eps: 1e-6),
+                w12: LinearParameters(p + K.w12, in: d, out: 2 * hidden),
+                w3: LinearParameters(p + K.w3, in: hidden, out: d, outputScale: p + K.ls2)), from: loader)
+            return
+        }
         mlp = try backend.mlp(MLPParameters(
             norm: LayerNormParameters(p + K.norm2, width: d, eps: 1e-6),
             fc1: LinearParameters(p + K.fc1, in: d, out: hidden),

@@ -25,7 +25,8 @@ struct VisionTransformer<B: ComputeBackend> {
         patchEmbed = try backend.patchEmbedding(LinearParameters(K.patchEmbed, in: 3 * p * p, out: d, weightShape: [d, 3, p, p]),
                                                 from: loader)
         clsToken = try loader.tensor(K.clsToken, [1, 1, d])
-        cameraToken = try loader.tensor(K.cameraToken, [1, 2, d])
+        // Only the any-view models have camera tokens (alt_start != -1).
+        cameraToken = config.hasCamera ? try loader.tensor(K.cameraToken, [1, 2, d]) : []
         posEmbed = try loader.tensor(K.posEmbed, [1, posEmbedTokens, d])
         let m = Int(Double(posEmbedTokens - 1).squareRoot())
         guard m * m == posEmbedTokens - 1 else {
@@ -38,10 +39,13 @@ struct VisionTransformer<B: ComputeBackend> {
 
     /// Backbone outputs for one view.
     struct Output {
-        /// Per out-layer: (N, 2D) patch features = cat(local, norm(global)), token 0 dropped.
+        /// Per out-layer: (N, 2D) patch features = cat(local, norm(global)), token 0 dropped; without
+        /// the cat token (`catToken` false), the (N, D) rows before the final norm, which the DPT
+        /// head applies (`norm`) as its first step.
         var features: [B.Tensor]
-        /// Token 0 of the last out-layer before the final norm (1, 2D), input of the camera decoder.
-        var cameraToken: B.Tensor
+        /// Token 0 of the last out-layer before the final norm (1, 2D), input of the camera decoder
+        /// (nil without a camera).
+        var cameraToken: B.Tensor?
     }
 
     /// Runs the backbone on a planar (3, H, W) normalized image.
@@ -65,8 +69,14 @@ struct VisionTransformer<B: ComputeBackend> {
             let isGlobal = config.altStart >= 0 && i >= config.altStart && i % 2 == 1
             block.forward(&x, positions: isGlobal ? plan.globalPositions : plan.localPositions, rope: plan.rope, run)
             // The last local output, kept only where an output layer will read it (a 3.5 MB copy at 896 x 504).
-            if !isGlobal && (config.outLayers.contains(i) || config.outLayers.contains(i + 1)) { localX = x }
+            if config.catToken && !isGlobal && (config.outLayers.contains(i) || config.outLayers.contains(i + 1)) { localX = x }
             observer?(StageNames.block(i), run.host(x))
+            if config.outLayers.contains(i) && !config.catToken {
+                // norm(x) per patch token, the norm left to the head's projection (the same rows).
+                let f = run.rows(x, 1..<t)
+                features.append(f)
+                continue
+            }
             if config.outLayers.contains(i) {
                 // cat(local, norm(global)) per patch token; token 0 (before the norm) feeds the camera decoder.
                 let k = features.count
@@ -78,7 +88,7 @@ struct VisionTransformer<B: ComputeBackend> {
                 cameraOutput = camera
             }
         }
-        return Output(features: features, cameraToken: cameraOutput!)
+        return Output(features: features, cameraToken: cameraOutput)
     }
 
     /// pos_embed for a gh x gw grid: bicubic resize of the patch part with the official

@@ -47,6 +47,8 @@ public final class SafeTensorsWeightSource: WeightSource {
         if direct, try file.rawBytes(info, { raw -> Bool in
             guard Int(bitPattern: raw.baseAddress) % MemoryLayout<Float>.alignment == 0 else { return false }
             try body(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self), count: info.count))
+            // Read once at load (packed, transformed or copied by `body`): the mapped pages can go.
+            file.releasePages(of: info)
             return true
         }) {
             return

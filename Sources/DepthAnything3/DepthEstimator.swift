@@ -21,6 +21,12 @@ public struct EstimationOptions: Sendable {
     public var method: ResizeMethod
     /// Resolution of the returned maps (default: processed).
     public var outputSize: OutputSize
+    /// `DepthPipeline`: convert DA3METRIC-LARGE's depth to metres (`MetricDepth`; refused without a
+    /// focal length or for a relative-depth model). The nested model is metric already.
+    public var metric = false
+    /// `DepthPipeline`: where a focal length comes from (for `metric`, and as the intrinsics of a
+    /// model without a camera); nil: EXIF only, and only for `metric`.
+    public var focal: FocalSource? = nil
 
     /// Options with the official defaults (504, `upper_bound_resize`) and processed-size output.
     public init(processRes: Int = 504, method: ResizeMethod = .upperBoundResize, outputSize: OutputSize = .processed) {
@@ -44,19 +50,23 @@ public final class DepthEstimator: Sendable {
     public let location: ModelLocation
     /// What the load did with its `weightCache` (nil without one).
     public let weightCacheStatus: WeightCache.Status?
+    /// The precision that runs and why (`.fast` on a CPU where no fast kernel beats FP32 runs exact).
+    public let precisionChoice: PrecisionChoice
 
     /// Loads the checkpoint at `modelPath` (a directory with `model.safetensors`, or the file).
     /// The preset comes from `config` if given, else from `config.json`, else from the weights.
-    /// `precision: .fast` trades exactness for speed (bfloat16 products on the CPU, FP16 operands on
-    /// Vulkan; see `Precision` and `VulkanBackend`).
-    /// `weightCache` (off by default) keeps the packed weights in a file for faster later loads (CPU).
+    /// `precision: .fast` trades exactness for speed: on the CPU it runs the fastest reduced-precision
+    /// kernel by `fastKernels` (bfloat16 products where a short measurement says they beat FP32, else
+    /// the exact kernels; see ``PrecisionChoice``); on Vulkan, FP16 operands with FP32 accumulation
+    /// (see `VulkanBackend`). `weightCache` (off by default) keeps the packed weights in a file for faster later loads (CPU).
     /// `device: .vulkan(index:)` runs the network on a Vulkan device (weights uploaded once; see
     /// `VulkanBackend`); it throws `VulkanError` naming the cause where there is no loader, no
     /// device, no such index, or no FP16 for `.fast`.
     public init(modelPath: String, config: ModelConfig? = nil, precision: Precision = .exact,
-                weightCache: WeightCache? = nil, device: ComputeDevice = .cpu) throws {
+                fastKernels: FastKernelPolicy = .measured, weightCache: WeightCache? = nil, device: ComputeDevice = .cpu) throws {
         location = try ModelLocation(path: modelPath)
-        (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precision,
+        precisionChoice = try Self.choose(precision, fastKernels: fastKernels, weightCache: weightCache, device: device)
+        (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precisionChoice.used,
                                                             weightCache: weightCache, device: device)
     }
 
@@ -65,10 +75,22 @@ public final class DepthEstimator: Sendable {
     /// Hub cache (`HF_HUB_CACHE` / `HF_HOME`; `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE` honoured).
     public init(model: String = HubModelReference.defaultModel.repo, hub: HubClient = HubClient(),
                 progress: HubProgress? = nil, config: ModelConfig? = nil, precision: Precision = .exact,
-                weightCache: WeightCache? = nil, device: ComputeDevice = .cpu) throws {
+                fastKernels: FastKernelPolicy = .measured, weightCache: WeightCache? = nil, device: ComputeDevice = .cpu) throws {
         location = try ModelLocation(reference: model, hub: hub, progress: progress)
-        (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precision,
+        precisionChoice = try Self.choose(precision, fastKernels: fastKernels, weightCache: weightCache, device: device)
+        (network, weightCacheStatus) = try Self.loadNetwork(location, config: config, precision: precisionChoice.used,
                                                             weightCache: weightCache, device: device)
+    }
+
+    private static func choose(_ precision: Precision, fastKernels: FastKernelPolicy, weightCache: WeightCache?,
+                               device: ComputeDevice) throws -> PrecisionChoice {
+        guard device == .cpu else {
+            if precision == .int8 || (precision == .fast && fastKernels != .measured) {
+                throw PrecisionError.bf16NeedsCPU
+            }
+            return .asRequested(precision, reason: precision == .fast ? "the device's FP16 path" : "as requested")
+        }
+        return try .cpu(precision, policy: fastKernels, cacheDirectory: weightCache?.directory)
     }
 
     /// "cpu", or "vulkan:N NAME" of the device that runs the network.
@@ -80,14 +102,22 @@ public final class DepthEstimator: Sendable {
             // Open the device first: a missing driver is reported before the weights are read.
             let backend = try VulkanBackend(deviceIndex: index, precision: precision)
             let config = try config ?? location.configuredModel()
-            return (try DepthAnything3Net(checkpoint: SafeTensorsFile(url: location.weightsURL), config: config, backend: backend), nil)
+            let file = try NestedModelLoading.open(location.weightsURL)
+            if try NestedModelLoading.isNested(config, file) {
+                return (try NestedDepthAnything3Net(checkpoint: file, config: config, backend: backend), nil)
+            }
+            return (try DepthAnything3Net(checkpoint: file, config: config, backend: backend), nil)
         }
         let config = try config ?? location.configuredModel()
+        let file = try NestedModelLoading.open(location.weightsURL)
+        if try NestedModelLoading.isNested(config, file) {
+            // Two branches in one file: packed per branch, not through the single-network weight cache.
+            return (try NestedDepthAnything3Net(checkpoint: file, config: config, backend: CPUBackend(precision: precision)), nil)
+        }
         if let weightCache {
             return try weightCache.loadNetwork(weights: location.weightsURL, config: config, precision: precision)
         }
-        return (try DepthAnything3Network(checkpoint: SafeTensorsFile(url: location.weightsURL), config: config,
-                                          precision: precision), nil)
+        return (try DepthAnything3Network(checkpoint: file, config: config, precision: precision), nil)
     }
 
     /// Decodes, preprocesses and runs an image file (JPEG or PNG).
@@ -127,11 +157,21 @@ public final class DepthEstimator: Sendable {
     public func estimate(_ prepared: PreparedImage, observer: StageObserver? = nil) throws -> DepthResult {
         let out = try network.checkedForward(prepared.tensor, height: prepared.height, width: prepared.width,
                                              observer: observer, captureFullResolution: false)
-        return DepthResult(width: out.width, height: out.height,
-                           originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
-                           processedWidth: out.width, processedHeight: out.height,
-                           depth: out.depth, confidence: out.confidence,
-                           intrinsics: out.intrinsics, poseEncoding: out.poseEncoding, image: prepared.image)
+        var result = DepthResult(width: out.width, height: out.height,
+                                 originalWidth: prepared.originalWidth, originalHeight: prepared.originalHeight,
+                                 processedWidth: out.width, processedHeight: out.height,
+                                 depth: out.depth, confidence: out.confidence,
+                                 intrinsics: out.intrinsics, poseEncoding: out.poseEncoding, image: prepared.image)
+        result.sky = out.sky
+        result.scaleFactor = out.scaleFactor
+        if out.isMetric {
+            // The nested model: metres, scaled through the focal length of its own camera.
+            result.depthKind = .metres
+            result.focalPx = (out.intrinsics.fx + out.intrinsics.fy) / 2
+        } else if network.config.metricPerFocal {
+            result.depthKind = .metricPerFocal
+        }
+        return result
     }
 }
 

@@ -88,6 +88,11 @@ public final class DepthPipeline: @unchecked Sendable {
         let inferenceStart = DispatchTime.now().uptimeNanoseconds
         var result = try estimator.estimate(prepared!, observer: observer)
         clock.report("inference", since: inferenceStart)
+        if options.metric || options.focal != nil {
+            let model = (estimator as? DepthEstimator)?.network.config.name ?? "this model"
+            result = try MetricDepth.apply(to: result, focal: options.focal ?? FocalSource(), convert: options.metric,
+                                           modelName: model, method: options.method, imageFile: url, name: url.path)
+        }
         if options.outputSize == .original {
             result = result.resized(to: image)
             clock.mark("resize")

@@ -6,5 +6,10 @@
 @_exported import DA3Vulkan
 import DA3Kernels
 
-/// Arithmetic of the native engine: `.exact` (FP32, the default) or `.fast` (bfloat16 products).
+/// Arithmetic of the native engine: `.exact` (FP32, the default) or `.fast` (reduced-precision
+/// products where they are faster; see ``PrecisionChoice``).
 public typealias Precision = DA3Kernels.Precision
+/// The reduced-precision kernels behind `.fast` on the CPU.
+public typealias FastKernels = DA3Kernels.FastKernels
+/// The probe's FP32 and bfloat16 product rates.
+public typealias FastKernelMeasurement = DA3Kernels.FastKernelMeasurement

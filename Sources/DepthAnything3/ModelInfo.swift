@@ -20,7 +20,7 @@ public struct ModelInfo: Sendable, Codable {
 
     /// Reads the header of the checkpoint at `location` and infers the preset.
     public init(location: ModelLocation) throws {
-        let file = try SafeTensorsFile(url: location.weightsURL)
+        let file = try SafeTensorsFile(url: location.weightsURL, populate: false)  // the header only
         var dtypes: [String: Int] = [:], params: [String: Int] = [:]
         for info in file.tensors.values {
             dtypes[info.dtype.rawValue, default: 0] += 1
@@ -35,9 +35,9 @@ public struct ModelInfo: Sendable, Codable {
         origin = location.origin
     }
 
-    /// The preset whose embedding width matches the patch embedding in the weights.
+    /// The preset read from the tensor set (`ModelDetection`: fixed keys, the same answer on every
+    /// run); nil when it matches none.
     static func inferPreset(_ file: SafeTensorsFile) -> String? {
-        guard let info = file.tensors.first(where: { $0.key.hasSuffix("patch_embed.proj.weight") })?.value else { return nil }
-        return ModelConfig.presets.first { $0.embedDim == info.shape.first }?.name
+        try? ModelDetection.preset(shapes: file.tensors.mapValues(\.shape)).name
     }
 }

@@ -73,6 +73,7 @@ public struct ModelLocation: Sendable {
         }
         let name = (json["model_name"] as? String) ?? (json["preset"] as? String)
         if let name, let preset = ModelConfig.preset(named: name) { return preset }
+        if let explicit = ModelConfig(json: json, name: name ?? "custom") { return explicit }
         if let backbone = json["backbone"] as? [String: Any], let head = json["head"] as? [String: Any],
            let dim = backbone["embed_dim"] as? Int, let heads = backbone["num_heads"] as? Int,
            let depth = backbone["depth"] as? Int, let outLayers = backbone["out_layers"] as? [Int],

@@ -62,7 +62,7 @@ public struct WeightCache: Sendable {
     }
 
     /// Size, modification time and inode of a file, as text.
-    private static func identity(of path: String) -> String? {
+    static func identity(of path: String) -> String? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return "size \(info.st_size) mtime \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) inode \(info.st_dev):\(info.st_ino)"

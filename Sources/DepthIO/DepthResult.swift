@@ -22,6 +22,23 @@ public struct DepthResult: Sendable {
     public var poseEncoding: [Float]
     /// The RGB image at the maps' size (the processed image, or the input).
     public var image: RGBImage
+    /// The sky map (row-major `height x width`; sky where >= `skyThreshold`) of models with a sky
+    /// head (Metric, Mono, Nested), as the model's `sky` output; nil otherwise.
+    public var sky: [Float]? = nil
+    /// What the depth values mean (relative, DA3METRIC-LARGE's raw output, metres).
+    public var depthKind: DepthKind = .relative
+    /// The focal length in pixels of the processed image that made the depth metric (nil when none
+    /// was used or known).
+    public var focalPx: Double? = nil
+    /// The nested model's scale from its any-view depth to metres.
+    public var scaleFactor: Float? = nil
+
+    /// Sky pixels are those whose sky value is at least this (`compute_sky_mask`'s 0.3: the pixels
+    /// whose depth the models' sky handling replaced).
+    public static let skyThreshold: Float = 0.3
+
+    /// Whether pixel `i` is sky (false without a sky map).
+    public func isSky(_ i: Int) -> Bool { sky.map { $0[i] >= Self.skyThreshold } ?? false }
 
     /// Creates a result; array sizes must be `width * height` (and `image` the same size).
     public init(width: Int, height: Int, originalWidth: Int, originalHeight: Int, processedWidth: Int, processedHeight: Int,
@@ -60,12 +77,30 @@ public struct DepthResult: Sendable {
     /// This result resized to `original` (the input image): maps resized bilinearly, intrinsics scaled.
     public func resized(to original: RGBImage) -> DepthResult {
         let w = original.width, h = original.height
-        return DepthResult(width: w, height: h, originalWidth: originalWidth, originalHeight: originalHeight,
-                           processedWidth: processedWidth, processedHeight: processedHeight,
-                           depth: FloatMapResize.bilinear(depth, width: width, height: height, newWidth: w, newHeight: h),
-                           confidence: FloatMapResize.bilinear(confidence, width: width, height: height, newWidth: w, newHeight: h),
-                           intrinsics: intrinsics.scaled(toWidth: w, height: h), poseEncoding: poseEncoding, image: original)
+        var out = DepthResult(width: w, height: h, originalWidth: originalWidth, originalHeight: originalHeight,
+                              processedWidth: processedWidth, processedHeight: processedHeight,
+                              depth: FloatMapResize.bilinear(depth, width: width, height: height, newWidth: w, newHeight: h),
+                              confidence: FloatMapResize.bilinear(confidence, width: width, height: height, newWidth: w, newHeight: h),
+                              intrinsics: intrinsics.scaled(toWidth: w, height: h), poseEncoding: poseEncoding, image: original)
+        out.sky = sky.map { FloatMapResize.bilinear($0, width: width, height: height, newWidth: w, newHeight: h) }
+        out.depthKind = depthKind
+        out.focalPx = focalPx
+        out.scaleFactor = scaleFactor
+        return out
     }
+}
+
+/// What depth values mean.
+public enum DepthKind: String, Sendable, Codable {
+    /// Relative depth (scale unknown): the any-view and mono models.
+    case relative
+    /// DA3METRIC-LARGE's raw output: metres = focal_px * depth / 300 (official FAQ).
+    case metricPerFocal = "metric_per_focal"
+    /// Metres (the nested model, or Metric-Large converted with a known focal length).
+    case metres
+
+    /// Whether the values are metres.
+    public var isMetric: Bool { self == .metres }
 }
 
 /// The result type under the name the writers used to take.

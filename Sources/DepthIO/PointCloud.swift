@@ -23,7 +23,9 @@ public struct PointCloud: Sendable {
     /// Pixels with non-finite or non-positive depth are skipped; so are pixels whose confidence is
     /// below the `confThreshPercentile`-th percentile of the frame's confidence (0 keeps all).
     /// When more than `maxPoints` remain, an evenly spaced subset of `maxPoints` is kept (deterministic).
-    public static func unproject(_ frame: DepthFrame, confThreshPercentile: Double = 40, maxPoints: Int = 1_000_000) -> PointCloud {
+    /// Sky pixels (`DepthResult.isSky`) are skipped unless `keepSky`.
+    public static func unproject(_ frame: DepthFrame, confThreshPercentile: Double = 40, maxPoints: Int = 1_000_000,
+                                 keepSky: Bool = false) -> PointCloud {
         let n = frame.width * frame.height
         var threshold = -Float.infinity
         if confThreshPercentile > 0, !frame.confidence.isEmpty {
@@ -35,6 +37,7 @@ public struct PointCloud: Sendable {
             let d = frame.depth[i]
             guard d.isFinite, d > 0 else { continue }
             if frame.confidence[i] < threshold { continue }
+            if !keepSky && frame.isSky(i) { continue }
             keep.append(i)
         }
         if maxPoints >= 0, keep.count > maxPoints {

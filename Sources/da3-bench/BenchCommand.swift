@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("depth-dir"), help: "Write each size's depth map (last run) as depth_HxW.npy into this directory (the harness compares it with PyTorch).")
     var depthDir: String?
 
-    @Option(help: "Engine precision: exact (FP32, default) or fast (bfloat16 products; needs AVX512-BF16).")
+    @Option(help: "Engine precision: exact (FP32, default), fast (bfloat16 products; needs AVX512-BF16) or int8 (int8 linear layers; needs AVX512-VNNI too).")
     var precision: String = "exact"
 
     @Flag(help: "Only time the individual kernels (convolutions, attention, linear layers) on DA3-Small shapes.")
@@ -66,7 +66,7 @@ struct BenchCommand: ParsableCommand {
         }
         let peerResults = try peers.map { try PeerResults(path: $0) }
         guard let precisionMode = Precision(rawValue: precision) else {
-            throw ValidationError("unknown precision '\(precision)': expected exact or fast")
+            throw ValidationError("unknown precision '\(precision)': expected exact, fast or int8")
         }
 
         var clock = Stopwatch()
@@ -76,8 +76,13 @@ struct BenchCommand: ParsableCommand {
         print("machine: \(MachineInfo.cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores; engine threads \(Parallel.threadCount)")
         print(String(format: "engine GEMM peak (2304x1536x384 sgemm, best of 5): %.1f GFLOP/s; weights generated in %.2f s",
                      peak, loadSeconds))
+        let cpu = CPUInfo.current
         var report: [String: Any] = ["threads": threads, "gemm_peak_gflops": peak, "preset": config.name,
-                                      "precision": precisionMode.rawValue]
+                                      "precision": precisionMode.rawValue,
+                                      "cpu": ["model_name": cpu.modelName, "family": cpu.family ?? -1, "model": cpu.model ?? -1,
+                                              "vector_flags": cpu.vectorFlags] as [String: Any],
+                                      "kernels": ["gemm_f32_avx512": GEMMF32.available, "bf16": Precision.fastAvailable,
+                                                  "int8_vnni": GEMMI8.available]]
         var sizeReports: [String: Any] = [:]
         var rates: [(String, Double)] = []
         for (h, w) in parsedSizes {

@@ -3,12 +3,7 @@ import Foundation
 
 /// Facts about the machine printed with every benchmark.
 enum MachineInfo {
-    static var cpuModel: String {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-              let value = line.split(separator: ":", maxSplits: 1).last else { return "unknown CPU" }
-        return value.trimmingCharacters(in: .whitespaces)
-    }
+    static var cpuModel: String { CPUInfo.current.summary }
 
     /// Peak resident set size of this process.
     static var peakRSSMegabytes: Double {

@@ -14,5 +14,5 @@ struct DA3Command: ParsableCommand {
             Environment: HF_ENDPOINT (Hub URL, default https://huggingface.co), HF_TOKEN (access token for \
             private or gated repositories), HF_HUB_OFFLINE=1 (never use the network; cached files only).
             """,
-        subcommands: [DepthCommand.self, InfoCommand.self, ConvertCommand.self, DevicesCommand.self])
+        subcommands: [DepthCommand.self, ImagesCommand.self, InfoCommand.self, ConvertCommand.self, DevicesCommand.self])
 }

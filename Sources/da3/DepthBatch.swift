@@ -8,7 +8,7 @@ import Foundation
 struct DepthBatch {
     /// The model to run.
     enum ModelChoice {
-        case native(reference: String, precision: Precision, weightCache: WeightCache?, device: ComputeDevice)
+        case native(reference: String, precision: Precision, fastKernels: FastKernelPolicy, weightCache: WeightCache?, device: ComputeDevice)
         case litert(path: String, accelerator: LiteRTAccelerator, gpuPrecision: LiteRTGPUPrecision)
 
         var isLiteRT: Bool { if case .litert = self { true } else { false } }
@@ -76,6 +76,8 @@ struct DepthBatch {
                 }
                 record.outputs = written.map(\.path)
                 record.size = (r.width, r.height, r.processedWidth, r.processedHeight)
+                record.depthFacts = ["is_metric": r.depthKind.isMetric, "depth_kind": r.depthKind.rawValue,
+                                     "focal_px": r.focalPx ?? NSNull(), "scale_factor": r.scaleFactor.map { Double($0) } ?? NSNull()]
             } catch let failure as DepthPipeline.ModelLoadFailure {
                 throw failure.underlying
             } catch {
@@ -108,12 +110,19 @@ struct DepthBatch {
     private func makePipeline(_ loaded: LoadedModel) -> DepthPipeline {
         let quiet = plan.quiet || plan.json
         switch plan.model {
-        case let .native(reference, precision, weightCache, device):
+        case let .native(reference, precision, fastKernels, weightCache, device):
+            let notes = !plan.quiet
             return DepthPipeline(options: plan.options, preparation: .official) {
                 let location = try ModelLoading.locate(reference, quiet: quiet)
                 let estimator = try DepthEstimator(modelPath: location.weightsURL.path, config: location.configuredModel(),
-                                                   precision: precision, weightCache: weightCache, device: device)
-                loaded.set(origin: location.origin, device: estimator.deviceLabel, weightCache: estimator.weightCacheStatus)
+                                                   precision: precision, fastKernels: fastKernels,
+                                                   weightCache: weightCache, device: device)
+                let choice = estimator.precisionChoice
+                if notes && (choice.fellBack || plan.timings) {
+                    FileHandle.standardError.write(Data("\(choice.fellBack ? "note: " : "")\(choice.summary)\n".utf8))
+                }
+                loaded.set(origin: location.origin, device: estimator.deviceLabel, weightCache: estimator.weightCacheStatus,
+                           precision: choice)
                 return estimator
             }
         case let .litert(path, accelerator, gpuPrecision):
@@ -131,7 +140,7 @@ struct DepthBatch {
         var summary: [String: Any] = [
             "model": loaded.origin ?? {
                 switch plan.model {
-                case .native(let reference, _, _, _): return reference
+                case .native(let reference, _, _, _, _): return reference
                 case .litert(let path, _, _): return path
                 }
             }(),
@@ -145,25 +154,36 @@ struct DepthBatch {
         if !plan.model.isLiteRT { summary["weight_cache"] = loaded.weightCache?.rawValue ?? "off" }
         summary["device"] = loaded.device ?? {
             switch plan.model {
-            case .native(_, _, _, let device): return device.description
+            case .native(_, _, _, _, let device): return device.description
             case .litert(_, let accelerator, _): return "litert:\(accelerator.rawValue)"
             }
         }()
         if let litert = loaded.litert { summary["litert"] = LiteRTReport.json(litert) }
+        if let choice = loaded.precision { summary["precision"] = Self.json(choice) }
         var data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         data.append(0x0a)
         FileHandle.standardOutput.write(data)
+    }
+    /// `{"requested", "used", "kernels", "reason", "measured_gflops": {"f32", "bf16", "int8"}}`.
+    private static func json(_ choice: PrecisionChoice) -> [String: Any] {
+        var j: [String: Any] = ["requested": choice.requested, "used": choice.used.rawValue, "reason": choice.reason]
+        if let kernels = choice.kernels { j["kernels"] = kernels.rawValue }
+        if let m = choice.measurement {
+            j["measured_gflops"] = ["f32": m.f32GFLOPs, "bf16": m.bf16GFLOPs].merging(m.int8GFLOPs.map { ["int8": $0] } ?? [:]) { $1 }
+        }
+        return j
     }
 }
 
 /// What the background load found out, for the summary.
 final class LoadedModel: @unchecked Sendable {
     private let lock = NSLock()
-    private var values: (origin: String?, device: String?, weightCache: WeightCache.Status?, litert: LiteRTDepthEstimator?)
-        = (nil, nil, nil, nil)
+    private var values: (origin: String?, device: String?, weightCache: WeightCache.Status?, litert: LiteRTDepthEstimator?,
+                         precision: PrecisionChoice?) = (nil, nil, nil, nil, nil)
 
-    func set(origin: String, device: String, weightCache: WeightCache.Status? = nil, litert: LiteRTDepthEstimator? = nil) {
-        lock.withLock { values = (origin, device, weightCache, litert) }
+    func set(origin: String, device: String, weightCache: WeightCache.Status? = nil, litert: LiteRTDepthEstimator? = nil,
+             precision: PrecisionChoice? = nil) {
+        lock.withLock { values = (origin, device, weightCache, litert, precision) }
     }
 
     var origin: String? { lock.withLock { values.origin } }
@@ -171,6 +191,8 @@ final class LoadedModel: @unchecked Sendable {
     var device: String? { lock.withLock { values.device } }
     var weightCache: WeightCache.Status? { lock.withLock { values.weightCache } }
     var litert: LiteRTDepthEstimator? { lock.withLock { values.litert } }
+    /// The native engine's precision choice.
+    var precision: PrecisionChoice? { lock.withLock { values.precision } }
 }
 
 /// What happened to one input.
@@ -180,11 +202,14 @@ struct ImageRecord {
     var error: String?
     var timings: [String: Double] = [:]
     var size: (width: Int, height: Int, processedWidth: Int, processedHeight: Int)?
+    /// What the depth means: is_metric, depth_kind, focal_px, scale_factor (JSON).
+    var depthFacts: [String: Any] = [:]
 
     var json: [String: Any] {
         var j: [String: Any] = ["input": input, "ok": error == nil, "timings_ms": timings]
         if let error { j["error"] = error }
         if error == nil { j["outputs"] = outputs }
+        for (key, value) in depthFacts { j[key] = value }
         if let size {
             j["width"] = size.width; j["height"] = size.height
             j["processed_width"] = size.processedWidth; j["processed_height"] = size.processedHeight

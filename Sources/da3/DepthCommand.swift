@@ -14,7 +14,7 @@ struct DepthCommand: ParsableCommand {
 
             Inputs are files, directories (their visible files, sorted, not recursive) and glob patterns. \
             With --output-dir each image writes <stem><suffix> per format: npy .depth.npy (float32 H x W), \
-            npz .npz (depth, conf, intrinsics 3x3, image HxWx3 uint8, processed_size), png16 .depth.png \
+            npz .npz (depth, conf, intrinsics 3x3, image HxWx3 uint8, processed_size, is_metric; sky and focal_px where known), png16 .depth.png \
             (16-bit, depth = sample * depth_scale, the scale stored in the PNG text chunk 'depth_scale'; \
             error at most max_depth/131070), pfm .depth.pfm (float32, bottom row first), vis .vis.png \
             (colour-mapped inverse depth, 2-98 percentile range, as the official tool), ply .ply and glb .glb \
@@ -37,6 +37,13 @@ struct DepthCommand: ParsableCommand {
             Python's ai_edge_litert package, site-packages, or the loader path). The model's fixed input size \
             replaces --process-res; it has no confidence or camera head, so only npy, png16, pfm and vis are \
             written.
+
+            Metric depth: --output writes what the official Prediction.depth holds (DA3METRIC-LARGE: units \
+            where metres = focal_px * value / 300; the nested model: metres). --metric converts \
+            DA3METRIC-LARGE's output to metres with the focal length from --focal-px, --intrinsics-in K.json \
+            or the image's EXIF FocalLengthIn35mmFilm (f_px = f35 / 36 * longer side), scaled to the processed \
+            image, and is refused without one. Models with a sky head (Metric, Mono, Nested) give --sky and the \
+            sky format; vis, ply and glb drop sky pixels unless --keep-sky.
             """)
 
     @Argument(help: ArgumentHelp("Input images (JPEG or PNG): files, directories or glob patterns.", valueName: "image"))
@@ -46,6 +53,7 @@ struct DepthCommand: ParsableCommand {
     @OptionGroup(title: "Device") var device: DeviceOptions
     @OptionGroup(title: "Processing") var processing: ProcessingOptions
     @OptionGroup(title: "Outputs") var outputs: OutputOptions
+    @OptionGroup(title: "Metric depth") var metric: MetricOptions
     @OptionGroup(title: "Reporting") var reporting: ReportingOptions
 
     func run() throws {
@@ -63,10 +71,14 @@ struct DepthCommand: ParsableCommand {
     /// Validates the options into a batch plan.
     private func plan() throws -> DepthBatch.Plan {
         guard !images.isEmpty else { throw UsageError("no input image given (files, directories or glob patterns)") }
-        let options = try processing.estimationOptions()
+        var options = try processing.estimationOptions()
+        try metric.apply(to: &options)
         let modelChoice = try model.choice(device: try device.parsed())
         let inputs = InputExpansion.expand(images)
         let outputChoice = try outputs.choice(inputCount: inputs.count, litert: modelChoice.isLiteRT)
+        if modelChoice.isLiteRT && (options.metric || options.focal != nil) {
+            throw UsageError("--metric, --focal-px and --intrinsics-in apply to the native engine (a .tflite has no metric model)")
+        }
         return DepthBatch.Plan(inputs: inputs, model: modelChoice, options: options, outputs: outputChoice,
                                quiet: reporting.quiet, json: reporting.json, timings: reporting.timings)
     }

@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("gpu-precision"), help: "litert, gpu: the GPU delegate's arithmetic, fp32 (as exported), fp16 (faster on real GPUs, less exact) or default (LiteRT's choice).")
     var gpuPrecision: String = LiteRTGPUPrecision.fp32.rawValue
 
-    @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products with FP32 accumulation, about 1.7x faster; needs AVX512-BF16; depth correlation with exact about 0.99997; with --device vulkan: FP16 operands with FP32 accumulation, needs shaderFloat16).")
+    @Option(name: .long, help: "native: exact (FP32, matches the official model), fast (the fastest reduced-precision kernels this CPU has, picked by a short measurement that is cached: int8 or bfloat16 products where they beat FP32, otherwise the exact kernels, and a note says so; with --device vulkan: FP16 operands with FP32 accumulation, needs shaderFloat16), bf16 (bfloat16 products and attention without measuring; needs AVX512-BF16; depth correlation with exact about 0.99996) or int8 (int8 linear layers, bfloat16 elsewhere; needs AVX512-VNNI too; about 0.99992).")
     var precision: String = "exact"
 
     @Option(name: .customLong("weight-cache"), help: ArgumentHelp("native: directory for packed weights kept between runs (later loads of the same checkpoint map them instead of packing again; results identical), or 'off'. (default: $DA3_WEIGHT_CACHE, else $XDG_CACHE_HOME/da3/weights, else ~/.cache/da3/weights)", valueName: "dir"))
@@ -33,25 +33,34 @@ struct ModelOptions: ParsableArguments {
         guard let gpuPrecisionKind = LiteRTGPUPrecision(rawValue: gpuPrecision.lowercased()) else {
             throw UsageError("--gpu-precision: unknown precision '\(gpuPrecision)' (expected fp32, fp16 or default)")
         }
-        guard let precisionMode = Precision(rawValue: precision.lowercased()) else {
-            throw UsageError("--precision: unknown precision '\(precision)' (expected exact or fast)")
+        let named = FastKernelPolicy(rawValue: precision.lowercased()).flatMap { $0 == .measured ? nil : $0 }
+        guard let precisionMode = named != nil ? .fast : Precision(rawValue: precision.lowercased()) else {
+            throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast, bf16 or int8)")
         }
         if backend == "litert" {
             if device != .cpu {
                 throw UsageError("--device \(device) applies to the native engine (--backend litert picks its accelerator with --accelerator)")
             }
             if precisionMode == .fast {
-                throw UsageError("--precision fast applies to the native engine (the .tflite fixes its own precision)")
+                throw UsageError("--precision \(precision) applies to the native engine (the .tflite fixes its own precision)")
             }
             if model == ModelLoading.defaultModel || !model.lowercased().hasSuffix(".tflite") {
                 throw UsageError("--backend litert needs --model FILE.tflite (a depth-only model, e.g. from tools/litert/convert.py)")
             }
             return .litert(path: model, accelerator: acceleratorKind, gpuPrecision: gpuPrecisionKind)
         }
-        if precisionMode == .fast && device == .cpu && !Precision.fastAvailable {
-            throw UsageError("--precision fast needs a CPU with AVX512-BF16; this one has none (use --precision exact)")
+        if let named {
+            if device != .cpu {
+                throw UsageError("--precision \(named.rawValue) is a CPU mode; on --device \(device) use --precision fast (FP16)")
+            }
+            let simulatedNone = ProcessInfo.processInfo.environment["DA3_FAST_KERNELS"]?.lowercased() == "none"
+            let available = named == .bf16 ? Precision.fastAvailable : Precision.int8Available
+            if !available || simulatedNone {
+                let needs = named == .bf16 ? "AVX512-BF16" : "AVX512-VNNI and AVX512-BF16"
+                throw UsageError("--precision \(named.rawValue) needs a CPU with \(needs); this one lacks them (--precision fast picks what this CPU has)")
+            }
         }
-        return .native(reference: model, precision: precisionMode,
+        return .native(reference: model, precision: precisionMode, fastKernels: named ?? .measured,
                        weightCache: weightCache.map(WeightCache.parse) ?? WeightCache.standard, device: device)
     }
 }
@@ -99,6 +108,12 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .long, help: "Intrinsics output for a single image (.json: fx, fy, cx, cy, width, height); needs --output.")
     var intrinsics: String?
 
+    @Option(name: .long, help: "Sky map output for a single image (.npy, float32, H x W: the sky head's output, sky where >= 0.3; the official Prediction.sky is it >= 0.5); models with a sky head (da3metric-large, da3mono-large, da3nested-giant-large); needs --output.")
+    var sky: String?
+
+    @Flag(name: .customLong("keep-sky"), help: "vis/ply/glb: keep sky pixels (by default they are dropped: black in vis, no points; their depth is the model's far placeholder).")
+    var keepSky = false
+
     @Option(name: .customLong("output-dir"), help: "Directory for per-image outputs (created if missing; default: the current directory when --formats is given).")
     var outputDir: String?
 
@@ -124,15 +139,15 @@ struct OutputOptions: ParsableArguments {
         }
         guard (0...100).contains(confThreshPercentile) else { throw UsageError("--conf-thresh-percentile must be in 0...100, got \(confThreshPercentile)") }
         guard numMaxPoints >= 0 else { throw UsageError("--num-max-points must be >= 0, got \(numMaxPoints)") }
-        if (confidence != nil || intrinsics != nil) && output == nil {
-            throw UsageError("--confidence and --intrinsics go with --output (single image); use --output-dir --formats npz for many images")
+        if (confidence != nil || intrinsics != nil || sky != nil) && output == nil {
+            throw UsageError("--confidence, --intrinsics and --sky go with --output (single image); use --output-dir --formats npz for many images")
         }
         let formatList = try formats.map { try OutputFormat.parseList($0) }
         if litert {
-            if confidence != nil || intrinsics != nil {
+            if confidence != nil || intrinsics != nil || sky != nil {
                 throw UsageError("--backend litert: the depth-only .tflite has no confidence or camera head (--confidence/--intrinsics unavailable)")
             }
-            let unsupported = (formatList ?? []).filter { [.npz, .ply, .glb, .conf, .intrinsics].contains($0) }
+            let unsupported = (formatList ?? []).filter { [.npz, .ply, .glb, .conf, .intrinsics, .sky].contains($0) }
             if !unsupported.isEmpty {
                 throw UsageError("--backend litert writes npy, png16, pfm and vis only (no confidence or intrinsics for \(unsupported.map(\.rawValue).joined(separator: ", ")))")
             }
@@ -145,11 +160,13 @@ struct OutputOptions: ParsableArguments {
         if output != nil && inputCount != 1 {
             throw UsageError("--output names one file but \(inputCount) inputs were given; use --output-dir for several images")
         }
-        let export = ExportOptions(colorMap: map, sideBySide: visSideBySide, confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints)
+        var export = ExportOptions(colorMap: map, sideBySide: visSideBySide, confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints)
+        export.keepSky = keepSky
         var singles: [(format: OutputFormat, url: URL)] = []
         if let output { singles.append((.npy, URL(fileURLWithPath: output))) }
         if let confidence { singles.append((.conf, URL(fileURLWithPath: confidence))) }
         if let intrinsics { singles.append((.intrinsics, URL(fileURLWithPath: intrinsics))) }
+        if let sky { singles.append((.sky, URL(fileURLWithPath: sky))) }
         for (_, url) in singles { try checkWritableDirectory(url.deletingLastPathComponent(), for: url.path) }
         var dirURL: URL?
         if let dir {

@@ -52,6 +52,10 @@ final class BackendProtocolTests: XCTestCase {
         func outputStage(_ p: OutputStageParameters, from loader: any ParameterLoader) throws -> CPUOutputStage {
             log.append("prepare outputStage \(p.conv3x3.key)"); return try cpu.outputStage(p, from: loader)
         }
+        func swiGLU(_ p: SwiGLUParameters, from loader: any ParameterLoader) throws -> CPUMLP {
+            log.append("prepare swiGLU \(p.w12.key)"); return try cpu.swiGLU(p, from: loader)
+        }
+        func require(_ operation: BackendOperation) throws { log.append("require \(operation)") }
         func makeExecution() -> TracingExecution { TracingExecution(self) }
     }
 
@@ -84,6 +88,7 @@ final class BackendProtocolTests: XCTestCase {
         func concatenate(_ a: Tensor, _ b: Tensor, rows: Range<Int>, normalizingSecond norm: CPULayerNorm?) -> Tensor {
             note("concatenate \(rows) \(norm != nil)", a, b); return cpu.concatenate(a, b, rows: rows, normalizingSecond: norm)
         }
+        func rows(_ x: Tensor, _ rows: Range<Int>) -> Tensor { note("rows", x); return cpu.rows(x, rows) }
         func project(_ tokens: inout Tensor, norm: CPULayerNorm, _ op: CPUProjection, height: Int, width: Int) -> Tensor {
             note("project", tokens); return cpu.project(&tokens, norm: norm, op, height: height, width: width)
         }

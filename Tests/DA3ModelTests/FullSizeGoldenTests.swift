@@ -35,6 +35,17 @@ final class FullSizeGoldenTests: XCTestCase {
         Self.networks[ModelConfig.small.name + "/fast"] = nil
     }
 
+    func testInt8Precision896x504() throws {
+        try XCTSkipUnless(Precision.int8Available, "this CPU has no AVX512-VNNI with AVX512-BF16")
+        try check(.small, height: 896, width: 504, precision: .int8)
+        Self.networks[ModelConfig.small.name + "/int8"] = nil
+    }
+
+    func testInt8Precision504x280() throws {
+        try XCTSkipUnless(Precision.int8Available, "this CPU has no AVX512-VNNI with AVX512-BF16")
+        try check(.small, height: 504, width: 280, precision: .int8)
+    }
+
     private func check(_ config: ModelConfig, height: Int, width: Int, precision: Precision = .exact) throws {
         let net = try Self.network(config, precision: precision)
         let preset = String(config.name.dropFirst("da3-".count))

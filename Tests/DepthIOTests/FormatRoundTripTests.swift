@@ -36,7 +36,7 @@ final class FormatRoundTripTests: XCTestCase {
 
     func testNPZ() throws {
         let members = try Readers.zip(try bytes(.npz))
-        XCTAssertEqual(Set(members.keys), ["depth.npy", "conf.npy", "intrinsics.npy", "image.npy", "processed_size.npy"])
+        XCTAssertEqual(Set(members.keys), ["depth.npy", "conf.npy", "intrinsics.npy", "image.npy", "processed_size.npy", "is_metric.npy"])
         let f = Self.frame()
         XCTAssertEqual(try Readers.npy(members["depth.npy"]!).floats.map(\.bitPattern), f.depth.map(\.bitPattern))
         XCTAssertEqual(try Readers.npy(members["conf.npy"]!).floats, f.confidence)

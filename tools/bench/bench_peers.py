@@ -29,13 +29,19 @@ CACHE = os.path.join(HERE, ".cache")
 DEFAULT_CKPT = os.path.join(ROOT, "goldens-full", "small", "model.safetensors")
 DEFAULT_SRC = os.environ.get("DA3_SRC", "/tmp/setup/src")
 RUNTIMES = ("pytorch", "onnxruntime", "litert")
-# The Swift engine (da3-bench, --engine) in its two precisions, timed in the same rounds as the peers.
-ENGINE_RUNTIMES = ("engine", "engine-fast")
+# The Swift engine (da3-bench, --engine) in its precisions, timed in the same rounds as the peers:
+# exact (FP32), fast (da3-bench's `fast` = the bfloat16 kernels, not measured) and int8.
+ENGINE_RUNTIMES = ("engine", "engine-fast", "engine-int8")
+ENGINE_PRECISION = {"engine": "exact", "engine-fast": "fast", "engine-int8": "int8",
+                    "engine-before": "exact", "engine-fast-before": "fast"}
 # A second da3-bench (--engine-before: the engine before a change), timed in the same rounds.
 BEFORE_RUNTIMES = ("engine-before", "engine-fast-before")
 DEFAULT_ENGINE = os.path.join(ROOT, ".build", "release", "da3-bench")
-# The whole `da3 depth` process (--process): start-up, load, decode, preprocess, forward, write.
+# The whole `da3 depth` process (--process): start-up, load, decode, preprocess, forward, write, in
+# the exact precision and in `--precision fast` (the kernels its cached probe picks on this CPU).
 PROCESS_RUNTIME = "da3-process"
+PROCESS_FAST_RUNTIME = "da3-process-fast"
+PROCESS_RUNTIMES = (PROCESS_RUNTIME, PROCESS_FAST_RUNTIME)
 DEFAULT_DA3 = os.path.join(ROOT, ".build", "release", "da3")
 
 sys.path[:0] = [HERE, REF]
@@ -329,7 +335,7 @@ def run_engine(args, rt, key, out_npy, timeout=3600):
         report = os.path.join(tmp, "engine.json")
         binary = args.engine_before if rt in BEFORE_RUNTIMES else args.engine
         cmd = [binary, "--sizes", key, "--runs", str(args.runs), "--threads", str(args.threads),
-               "--precision", "fast" if rt.startswith("engine-fast") else "exact", "--json", report, "--depth-dir", tmp]
+               "--precision", ENGINE_PRECISION[rt], "--json", report, "--depth-dir", tmp]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed (rc {p.returncode}):\n{(p.stdout[-1500:] + p.stderr[-3000:]).strip()}")
@@ -353,10 +359,11 @@ def process_image(H: int, W: int) -> str:
     return path
 
 
-def run_process(args, key, timeout=3600):
-    """args.runs whole `da3 depth` processes, one image each, after one warm-up (page cache, and
-    the packed-weight cache file that `da3` keeps by default, here under tools/bench/.cache):
-    wall time and peak RSS of each, as /usr/bin/time would report them."""
+def run_process(args, key, precision="exact", timeout=3600):
+    """args.runs whole `da3 depth --precision PRECISION` processes, one image each, after one warm-up
+    (page cache, the packed-weight cache file that `da3` keeps by default, here under
+    tools/bench/.cache, and fast mode's kernel probe, cached there too): wall time and peak RSS of
+    each, as /usr/bin/time would report them, and the precision choice the warm-up reported."""
     import resource
     import tempfile
     H, W = (int(v) for v in key.split("x"))
@@ -366,7 +373,12 @@ def run_process(args, key, timeout=3600):
     runs, rss = [], 0.0
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [args.process, "depth", image, "--model", os.path.dirname(os.path.abspath(args.ckpt)),
-               "--process-res", str(max(H, W)), "--output", os.path.join(tmp, "depth.npy"), "--quiet"]
+               "--process-res", str(max(H, W)), "--output", os.path.join(tmp, "depth.npy"), "--quiet",
+               "--precision", precision]
+        warm = subprocess.run(cmd[:-1] + [precision, "--json"], env=env, capture_output=True, text=True, timeout=timeout)
+        if warm.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} --json failed:\n{warm.stderr[-3000:]}")
+        choice = json.loads(warm.stdout).get("precision")
         for i in range(args.runs + 1):
             t0 = time.perf_counter()
             p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -379,7 +391,7 @@ def run_process(args, key, timeout=3600):
             if i > 0:
                 runs.append(elapsed)
                 rss = max(rss, usage.ru_maxrss / 1024)
-    return {"runs": runs, "peak_rss_mb": rss, "image": os.path.relpath(image, ROOT)}
+    return {"runs": runs, "peak_rss_mb": rss, "image": os.path.relpath(image, ROOT), "precision_choice": choice}
 
 
 def machine_info(threads: int) -> dict:
@@ -398,13 +410,15 @@ def machine_info(threads: int) -> dict:
     except OSError:
         pass
     fl = set(flags.split())
+    vector_flags = sorted(f for f in fl if f.startswith(("avx512", "amx")) or f in ("avx2", "fma", "avx_vnni", "f16c"))
     return {
         "cpu_model": model,
         "cpu_family": family,
         "cpu_model_number": number,
         "cores": os.cpu_count(),
         "threads": threads,
-        "isa": [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if f in fl],
+        "isa": [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "avx512_fp16", "amx_tile") if f in fl],
+        "vector_flags": vector_flags,
         "platform": platform.platform(),
         "python": platform.python_version(),
         "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
@@ -487,7 +501,7 @@ def main() -> None:
                     help="before each timed child, wait up to SECONDS for the CPUs to be idle (<15%% busy)")
     ap.add_argument("--no-verify", action="store_true", help="skip the official-vs-patched check and FlopCounterMode")
     ap.add_argument("--engine", nargs="?", const=DEFAULT_ENGINE, default=None, metavar="DA3_BENCH",
-                    help="also time the Swift engine (exact and fast precision) with this da3-bench binary "
+                    help="also time the Swift engine (exact, fast = bfloat16, and int8 precision) with this da3-bench binary "
                          f"(default {os.path.relpath(DEFAULT_ENGINE, ROOT)}; build it with "
                          "`swift build -c release --product da3-bench`), side by side with the peers")
     ap.add_argument("--engine-before", default=None, metavar="DA3_BENCH",
@@ -523,9 +537,9 @@ def main() -> None:
         assert a.engine, "--engine-before needs --engine"
         runtimes += [r for r in BEFORE_RUNTIMES if r not in runtimes]
     if a.process:
-        runtimes.append(PROCESS_RUNTIME)
+        runtimes += list(PROCESS_RUNTIMES)
     for r in runtimes:
-        assert r in RUNTIMES + ENGINE_RUNTIMES + BEFORE_RUNTIMES + (PROCESS_RUNTIME,), r
+        assert r in RUNTIMES + ENGINE_RUNTIMES + BEFORE_RUNTIMES + PROCESS_RUNTIMES, r
         assert a.engine or r not in ENGINE_RUNTIMES, f"{r} needs --engine"
     for (H, W) in sizes:
         assert H % 14 == 0 and W % 14 == 0, f"{H}x{W}: sides must be multiples of 14"
@@ -583,8 +597,8 @@ def main() -> None:
                     continue
                 busy = wait_idle(a.wait_idle) if a.wait_idle else cpu_busy(0.5)
                 try:
-                    if rt == PROCESS_RUNTIME:
-                        ri = run_process(a, key)
+                    if rt in PROCESS_RUNTIMES:
+                        ri = run_process(a, key, "fast" if rt == PROCESS_FAST_RUNTIME else "exact")
                     elif rt in ENGINE_RUNTIMES + BEFORE_RUNTIMES:
                         ri = run_engine(a, rt, key, outs[rt])
                     else:
@@ -611,7 +625,7 @@ def main() -> None:
             r["runs"] = [t for rr in r["rounds"] for t in rr]
             r["median_s"] = statistics.median(r["runs"])
             r["min_s"] = min(r["runs"])
-            if rt == PROCESS_RUNTIME:  # an 8-bit image of its own: timing only
+            if rt in PROCESS_RUNTIMES:  # an 8-bit image of its own: timing only
                 r["corr"] = None
                 S[rt] = r
                 continue
@@ -690,11 +704,17 @@ def print_table(key, S, runtimes, peak):
             ratio = S[after]["median_s"] / S[before]["median_s"]
             S.setdefault("ratios", {}).setdefault(after, {})["before"] = ratio
             print(f"  {after} / {before} (medians): {ratio:.3f}", flush=True)
-    r = S.get(PROCESS_RUNTIME)
-    if r and "error" not in r and S.get("litert", {}).get("median_s"):
-        S.setdefault("ratios", {})[PROCESS_RUNTIME] = {"litert": r["median_s"] / S["litert"]["median_s"]}
-        print(f"  whole da3 depth process / LiteRT forward (medians): "
-              f"{r['median_s'] / S['litert']['median_s']:.3f}", flush=True)
+    for rt in PROCESS_RUNTIMES:
+        r = S.get(rt)
+        if r and "error" not in r and S.get("litert", {}).get("median_s"):
+            S.setdefault("ratios", {})[rt] = {"litert": r["median_s"] / S["litert"]["median_s"]}
+            print(f"  whole da3 depth process ({rt}) / LiteRT forward (medians): "
+                  f"{r['median_s'] / S['litert']['median_s']:.3f}", flush=True)
+    fast, exact = S.get(PROCESS_FAST_RUNTIME), S.get(PROCESS_RUNTIME)
+    if fast and exact and "error" not in fast and "error" not in exact:
+        S.setdefault("ratios", {}).setdefault(PROCESS_FAST_RUNTIME, {})[PROCESS_RUNTIME] = fast["median_s"] / exact["median_s"]
+        print(f"  whole process, --precision fast / exact (medians): {fast['median_s'] / exact['median_s']:.3f} "
+              f"(fast ran {fast.get('precision_choice', {}).get('kernels')})", flush=True)
 
 
 if __name__ == "__main__":

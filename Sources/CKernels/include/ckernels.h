@@ -77,6 +77,25 @@ void da3_gemm_f32(const float *a, size_t lda, const float *packed, size_t m, siz
 void da3_gemm_f32_kn(const float *a, size_t lda, const float *b, size_t ldb, size_t m, size_t n, size_t k, int accumulate,
                      float *c, size_t ldc);
 
+/// Whether the int8 kernels (da3_gemm_i8, da3_quantize_rows_u8) can run here (AVX512-VNNI).
+int da3_i8_available(void);
+/// 32-bit words of B (n x k, k a multiple of 4) packed by da3_gemm_i8_pack: the int8 panels, then
+/// one float scale and one int32 zero-point correction per (padded) column.
+size_t da3_gemm_i8_packed_words(size_t n, size_t k);
+/// Quantizes B (n rows of k floats, `ldw` apart; row j times row_scale[j] when given) symmetrically
+/// per row to int8 (scale max|row| / 127, round to nearest even) into 32-column panels of 4-value
+/// words. Requires da3_i8_available().
+void da3_gemm_i8_pack(const float *w, size_t n, size_t k, size_t ldw, const float *row_scale, uint32_t *packed);
+/// Quantizes m rows of k floats (`ldx` apart) symmetrically per row: q = round(x * 127 / max|row|)
+/// stored as q + 128 (unsigned, k bytes per row), scales[r] = max|row| / 127 (0 rows: scale 0).
+/// Requires da3_i8_available().
+void da3_quantize_rows_u8(const float *x, size_t m, size_t k, size_t ldx, uint8_t *q, float *scales);
+/// C (m x n) = A B^T + bias, or C += with `accumulate`: A m rows of k offset bytes (`lda` apart)
+/// with per-row scales from da3_quantize_rows_u8, B packed by da3_gemm_i8_pack; int32 dot products
+/// (vpdpbusd), then C = a_scale * b_scale * (dot - 128 * sum(b)) + bias in FP32.
+void da3_gemm_i8(const uint8_t *a, const float *a_scales, size_t lda, const uint32_t *packed, size_t m, size_t n,
+                 size_t k, const float *bias, int accumulate, float *c, size_t ldc);
+
 /// 32-bit words of B (n x k) packed by da3_gemm_bf16_pack (k even).
 size_t da3_gemm_bf16_packed_words(size_t n, size_t k);
 

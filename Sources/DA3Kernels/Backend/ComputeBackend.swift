@@ -35,9 +35,22 @@ public protocol ComputeBackend: AnyObject, Sendable {
     func conv(_ parameters: ConvParameters, from loader: any ParameterLoader) throws -> ConvOp
     func convTranspose(_ parameters: ConvTransposeParameters, from loader: any ParameterLoader) throws -> ConvTransposeOp
     func outputStage(_ parameters: OutputStageParameters, from loader: any ParameterLoader) throws -> OutputStageOp
+    /// A SwiGLU MLP branch (DINOv2-G, `SwiGLUParameters`), run by the execution's `mlp`.
+    func swiGLU(_ parameters: SwiGLUParameters, from loader: any ParameterLoader) throws -> MLPOp
+    /// Throws `BackendUnsupportedError` where the backend cannot run `operation` (checked at load,
+    /// before any pass calls it).
+    func require(_ operation: BackendOperation) throws
 
     /// State for one forward pass (work buffers; on a GPU, the command recording for the input size).
     func makeExecution() -> Execution
+
+    /// Whether executions run several views in one pass (`BackendExecution.stackViews` and the
+    /// `views:` forms). Backends without it keep the defaults, which accept one view only.
+    var supportsMultipleViews: Bool { get }
+}
+
+extension ComputeBackend {
+    public var supportsMultipleViews: Bool { false }
 }
 
 /// An activation value of a backend: what the model may know about it is its shape.
@@ -73,6 +86,18 @@ public protocol BackendExecution: AnyObject {
     func endTransformer()
     /// cat(a[rows], norm(b[rows])) along channels for two (tokens, D) sequences (no norm: nil).
     func concatenate(_ a: Value, _ b: Value, rows: Range<Int>, normalizingSecond norm: Backend.LayerNormOp?) -> Value
+    /// A copy of rows `rows` of a (tokens, D) sequence (`BackendOperation.tokenRows`).
+    func rows(_ x: Value, _ rows: Range<Int>) -> Value
+
+    // MARK: Several views (any-view scenes; see `ComputeBackend.supportsMultipleViews`)
+
+    /// The views' (tokens, D) sequences one after another in one (views * tokens, D) sequence.
+    func stackViews(_ views: [Value]) -> Value
+    /// x holds `views` sequences of equal length one after another: x += attention branch(x) within
+    /// each view on its own (`positions` covers all rows).
+    func attention(_ op: Backend.AttentionOp, _ x: inout Value, positions: [(Int, Int)], rope: RoPE2D, views: Int)
+    /// Reorders the equal-length views of x: view i of the result is view `order[i]` of x.
+    func reorderViews(_ x: inout Value, order: [Int])
 
     // MARK: Head
 
@@ -100,6 +125,23 @@ public protocol BackendExecution: AnyObject {
 }
 
 extension BackendExecution {
+    /// One view only (backends without `supportsMultipleViews`).
+    public func stackViews(_ views: [Value]) -> Value {
+        precondition(views.count == 1, "this backend runs one view per pass")
+        return views[0]
+    }
+
+    /// One view only (backends without `supportsMultipleViews`).
+    public func attention(_ op: Backend.AttentionOp, _ x: inout Value, positions: [(Int, Int)], rope: RoPE2D, views: Int) {
+        precondition(views == 1, "this backend runs one view per pass")
+        attention(op, &x, positions: positions, rope: rope)
+    }
+
+    /// The identity only (backends without `supportsMultipleViews`).
+    public func reorderViews(_ x: inout Value, order: [Int]) {
+        precondition(order == Array(order.indices), "this backend runs one view per pass")
+    }
+
     public func conv(_ op: Backend.ConvOp, _ x: Value) -> Value { conv(op, x, reluInput: false, residual: nil) }
 }
 

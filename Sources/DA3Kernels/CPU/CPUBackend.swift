@@ -19,6 +19,7 @@ public final class CPUBackend: ComputeBackend {
     /// `.fast` needs AVX512-BF16: it throws `PrecisionError.fastUnavailable` elsewhere.
     public init(precision: Precision = .exact) throws {
         if precision == .fast && !Precision.fastAvailable { throw PrecisionError.fastUnavailable }
+        if precision == .int8 && !Precision.int8Available { throw PrecisionError.int8Unavailable }
         self.precision = precision
     }
 
@@ -54,15 +55,41 @@ public final class CPUBackend: ComputeBackend {
         try CPUOutputStage(loader, parameters, precision: precision)
     }
 
+    public func swiGLU(_ parameters: SwiGLUParameters, from loader: any ParameterLoader) throws -> CPUMLP {
+        try CPUMLP(swiGLU: loader, parameters)
+    }
+
+    /// The CPU runs every operation.
+    public func require(_ operation: BackendOperation) throws {}
+
     public func makeExecution() -> CPUExecution { CPUExecution() }
+
+    /// The CPU runs any-view scenes (`CPUExecution+Views.swift`).
+    public var supportsMultipleViews: Bool { true }
 }
 
 /// A precision the CPU cannot run.
 public enum PrecisionError: Error, CustomStringConvertible {
+    /// bfloat16 kernels were asked for on a CPU without AVX512-BF16.
     case fastUnavailable
+    /// `DA3_FAST_KERNELS` holds something other than auto, bf16 or none.
+    case unknownOverride(String)
+    /// int8 kernels were asked for on a CPU without AVX512-VNNI and AVX512-BF16.
+    case int8Unavailable
+    /// bfloat16 or int8 kernels were asked for on a device other than the CPU.
+    case bf16NeedsCPU
 
     public var description: String {
-        "fast precision needs a CPU with AVX512-BF16; use the default exact precision"
+        switch self {
+        case .fastUnavailable:
+            return "bfloat16 precision needs a CPU with AVX512-BF16; this one has none (use --precision fast or exact)"
+        case .int8Unavailable:
+            return "int8 precision needs a CPU with AVX512-VNNI and AVX512-BF16; this one lacks them (use --precision fast or exact)"
+        case .bf16NeedsCPU:
+            return "bf16 and int8 precisions are CPU modes; on a Vulkan device use --precision fast (FP16)"
+        case .unknownOverride(let value):
+            return "DA3_FAST_KERNELS='\(value)' is not one of auto, bf16, none"
+        }
     }
 }
 
@@ -70,7 +97,7 @@ public enum PrecisionError: Error, CustomStringConvertible {
 /// blocks share one set of work buffers, freed before the head so it reuses their memory.
 public final class CPUExecution: BackendExecution {
     public typealias Backend = CPUBackend
-    private let workspace = BlockWorkspace()
+    let workspace = BlockWorkspace()
 
     init() {}
 
@@ -111,6 +138,11 @@ public final class CPUExecution: BackendExecution {
             norm(fp.baseAddress! + d, rows: rows.count, inStride: 2 * d, into: fp.baseAddress! + d, outStride: 2 * d)
         }
         return out
+    }
+
+    public func rows(_ x: Tensor, _ rows: Range<Int>) -> Tensor {
+        let d = x.shape[1]
+        return Tensor(shape: [rows.count, d], data: Array(x.data[rows.lowerBound * d..<rows.upperBound * d]))
     }
 
     public func project(_ tokens: inout Tensor, norm: CPULayerNorm, _ op: CPUProjection, height: Int, width: Int) -> Tensor {

@@ -34,7 +34,7 @@ public struct CPUConv: Sendable {
             winograd = nil
         }
         let kk = inChannels * kernel * kernel
-        weightBF16 = precision == .fast && !winogradShape && kernel > 1 && kk % 2 == 0 && Precision.fastAvailable
+        weightBF16 = precision.usesBF16 && !winogradShape && kernel > 1 && kk % 2 == 0 && Precision.fastAvailable
             ? weight.bf16().withUnsafeBufferPointer { Array($0) } : []
     }
 

@@ -11,6 +11,8 @@ public struct CPULinear: Sendable {
         case packedF32(PackedF32Weights)
         /// bfloat16 pairs of the `Precision.fast` micro-kernel (`GEMMBF16`).
         case packedBF16(PackedBF16Weights)
+        /// int8 quads of the `Precision.int8` micro-kernel (`GEMMI8`).
+        case packedI8(PackedI8Weights)
     }
 
     let inFeatures: Int, outFeatures: Int
@@ -38,7 +40,7 @@ public struct CPULinear: Sendable {
         let gamma = try p.outputScale.map { try loader.tensor($0, [outFeatures]) }
         bias = try loader.tensor(key + ".bias", [outFeatures])
         let shape = p.weightShape
-        let packs = precision == .fast || GEMMF32.available
+        let packs = precision.usesBF16 || GEMMF32.available
         // Packed by `make` from the checkpoint, or read back from the loader's weight cache.
         func pack<E>(_ make: (UnsafePointer<Float>, UnsafePointer<Float>?) -> PackedWeights<E>) throws -> PackedWeights<E> {
             let count = PackedWeights<E>.packedCount(inFeatures: inFeatures, outFeatures: outFeatures)
@@ -47,7 +49,11 @@ public struct CPULinear: Sendable {
             }
             return PackedWeights(storage: storage, inFeatures: inFeatures, outFeatures: outFeatures)
         }
-        if precision == .fast {
+        if precision == .int8 && GEMMI8.supports(inFeatures: inFeatures) {
+            weights = .packedI8(try pack {
+                PackedI8Weights(weight: $0, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $1)
+            })
+        } else if precision.usesBF16 {
             weights = .packedBF16(try pack {
                 PackedBF16Weights(weight: $0, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $1)
             })
@@ -90,6 +96,35 @@ public struct CPULinear: Sendable {
     private var packedBF16: PackedBF16Weights {
         guard case .packedBF16(let packed) = weights else { preconditionFailure("CPULinear: not packed for bfloat16") }
         return packed
+    }
+
+    /// The int8 panels, if packed so (`Precision.int8`).
+    var packedI8: PackedI8Weights? {
+        guard case .packedI8(let packed) = weights else { return nil }
+        return packed
+    }
+
+    /// y (+)= x W^T + b in int8 (packed so): x rows, or each part's rows written by `input`;
+    /// `output` runs on each finished part (see `GEMMI8.linear`).
+    func forwardI8(_ x: UnsafePointer<Float>?, rows: Int, accumulate: Bool = false, input: GEMMF32.InputRows? = nil,
+                   output: GEMMF32.OutputRows? = nil, into y: UnsafeMutablePointer<Float>) {
+        guard let packedI8 else { preconditionFailure("CPULinear: not packed for int8") }
+        bias.withUnsafeBufferPointer { b in
+            GEMMI8.linear(x, rows: rows, weights: packedI8, bias: b.baseAddress!, accumulate: accumulate,
+                          input: input, output: output, into: y)
+        }
+    }
+
+    /// y += fc2(gelu(fc1(input rows))) in int8, fused part by part (see `GEMMI8.mlp`).
+    static func mlpI8(_ fc1: CPULinear, _ fc2: CPULinear, rows: Int, input: @escaping GEMMF32.InputRows,
+                      accumulatingInto y: UnsafeMutablePointer<Float>) {
+        guard let first = fc1.packedI8, let second = fc2.packedI8 else { preconditionFailure("CPULinear: not packed for int8") }
+        fc1.bias.withUnsafeBufferPointer { b1 in
+            fc2.bias.withUnsafeBufferPointer { b2 in
+                GEMMI8.mlp(rows: rows, input: input, first: first, firstBias: b1.baseAddress, second: second,
+                           secondBias: b2.baseAddress, accumulatingInto: y)
+            }
+        }
     }
 
     /// The FP32 panels, if packed so.

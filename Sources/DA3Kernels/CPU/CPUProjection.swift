@@ -8,7 +8,7 @@ public struct CPUProjection: Sendable {
     let weightBF16: [UInt16]
 
     init(_ loader: any ParameterLoader, _ p: LinearParameters, precision: Precision) throws {
-        if precision == .fast {
+        if precision.usesBF16 {
             linear = try CPULinear(loader, p)
             weightBF16 = linear.weight.bf16()
         } else {

@@ -2,7 +2,8 @@
 /// Each part of rows is normalized just before its qkv product and gets its q/k norm and RoPE right
 /// after, while both are in cache; LayerScale is folded into proj at load and the residual is added
 /// by the projection's product itself. `Precision.fast` runs the products and attention in bfloat16
-/// with FP32 accumulation (LayerNorm, q/k norm, RoPE, softmax and the residual stay FP32).
+/// with FP32 accumulation (LayerNorm, q/k norm, RoPE, softmax and the residual stay FP32);
+/// `Precision.int8` runs the products in int8 (`GEMMI8`) and attention in bfloat16.
 public struct CPUAttention: Sendable {
     let dim: Int, heads: Int, headDim: Int
     let norm: CPULayerNorm
@@ -28,8 +29,11 @@ public struct CPUAttention: Sendable {
     }
 
     /// Runs the branch in place on x (tokens x dim). `positions` are (y, x) per token for RoPE.
-    func forward(_ x: inout Tensor, positions: [(Int, Int)], rope: RoPE2D, workspace: BlockWorkspace) {
+    /// With `views` > 1, x holds that many equal sequences one after another and attention runs
+    /// within each (the products around it run on all rows at once).
+    func forward(_ x: inout Tensor, positions: [(Int, Int)], rope: RoPE2D, workspace: BlockWorkspace, views: Int = 1) {
         let tokens = x.shape[0]
+        precondition(views >= 1 && tokens % views == 0, "\(tokens) tokens do not split into \(views) views")
         workspace.reserveAttention(tokens: tokens, dim: dim, heads: heads, precision: precision)
         x.data.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!, stream = UnsafePointer(xb.baseAddress!), d = dim
@@ -38,20 +42,36 @@ public struct CPUAttention: Sendable {
             let prepare: GEMMF32.OutputRows? = qkNormTable.isEmpty && !usesRoPE ? nil : { first, count in
                 prepareQK(qkvBuf, tokens: first..<(first + count), positions: positions, rope: rope)
             }
-            if precision == .fast {
+            if precision == .int8, qkv.packedI8 != nil, proj.packedI8 != nil {
+                qkv.forwardI8(nil, rows: tokens, input: { first, count, into in
+                    norm(stream + first * d, rows: count, into: into, parallel: false)
+                }, output: prepare, into: qkvBuf)
+                Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim, scratch: scores,
+                                  precision: precision, into: attnOut)
+                proj.forwardI8(attnOut, rows: tokens, accumulate: true, into: xp)
+                return
+            }
+            if precision.usesBF16 {
                 let input16 = workspace.input16.baseAddress!
                 qkv.forwardBF16(nil, rows: tokens, input: { first, count, into in
                     norm.bf16(stream + first * d, rows: count, into: into, parallel: false)
                 }, output: prepare, into: qkvBuf)
-                Attention.forwardBF16Output(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim,
-                                            scratch: scores, work: attnOut, into: input16)
+                let n = tokens / views
+                for v in 0..<views {
+                    Attention.forwardBF16Output(qkv: qkvBuf + v * n * 3 * d, tokens: n, heads: heads, headDim: headDim,
+                                                scratch: scores, work: attnOut + v * n * d, into: input16 + v * n * d)
+                }
                 proj.forwardBF16(input16, rows: tokens, accumulate: true, into: xp)
                 return
             }
             qkv.forward(stream, rows: tokens, input: { first, count, into in
                 norm(stream + first * d, rows: count, into: into, parallel: false)
             }, output: prepare, staging: workspace.normed.baseAddress!, into: qkvBuf)
-            Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim, scratch: scores, into: attnOut)
+            let n = tokens / views
+            for v in 0..<views {
+                Attention.forward(qkv: qkvBuf + v * n * 3 * d, tokens: n, heads: heads, headDim: headDim, scratch: scores,
+                                  into: attnOut + v * n * d)
+            }
             proj.accumulate(attnOut, rows: tokens, into: xp)
         }
     }
@@ -88,6 +108,8 @@ public struct CPUMLP: Sendable {
     let norm: CPULayerNorm
     let fc1: CPULinear, fc2: CPULinear
     let precision: Precision
+    /// SwiGLU (`CPUBackend.swiGLU`): fc1 is w12, fc2 is w3 (see CPUSwiGLU.swift).
+    var gated = false
 
     init(_ loader: any ParameterLoader, _ p: MLPParameters, precision: Precision) throws {
         norm = try CPULayerNorm(loader, p.norm)
@@ -98,11 +120,18 @@ public struct CPUMLP: Sendable {
 
     /// Runs the branch in place on x (tokens x dim).
     func forward(_ x: inout Tensor, workspace: BlockWorkspace) {
+        if gated { return forwardSwiGLU(&x) }
         let tokens = x.shape[0], d = fc1.inFeatures
         if precision == .exact { workspace.reserveHidden(tokens: tokens, dim: d, hidden: fc1.outFeatures) }
         x.data.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!, stream = UnsafePointer(xb.baseAddress!)
-            if precision == .fast {
+            if precision == .int8, fc1.packedI8 != nil, fc2.packedI8 != nil {
+                CPULinear.mlpI8(fc1, fc2, rows: tokens, input: { first, count, into in
+                    norm(stream + first * d, rows: count, into: into, parallel: false)
+                }, accumulatingInto: xp)
+                return
+            }
+            if precision.usesBF16 {
                 CPULinear.mlpBF16(fc1, fc2, rows: tokens, input: { first, count, into in
                     norm.bf16(stream + first * d, rows: count, into: into, parallel: false)
                 }, accumulatingInto: xp)
@@ -138,7 +167,7 @@ final class BlockWorkspace {
         self.precision = precision
         qkv = .allocate(capacity: tokens * 3 * dim)
         attn = .allocate(capacity: tokens * dim)
-        if precision == .fast {
+        if precision.usesBF16 {
             input16 = .allocate(capacity: tokens * dim)
         } else {
             normed = .allocate(capacity: tokens * dim)

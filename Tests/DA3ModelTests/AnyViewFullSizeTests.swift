@@ -1,0 +1,64 @@
+import XCTest
+import DA3Kernels
+import DA3Model
+import DA3TestSupport
+import SafeTensors
+
+/// Issue 15 acceptance 1: DA3-Small and DA3-Base, 4 views of 504x504 in one pass, against the
+/// official forward (tools/reference/make_anyview_goldens.py --full-dir goldens-full) for every
+/// reference-view strategy and with known cameras. Skips without goldens-full/anyview-<preset>/.
+final class AnyViewFullSizeTests: XCTestCase {
+    static let cases = ["saddle_balanced", "first", "middle", "saddle_sim_range", "posed"]
+
+    func testSmallFourViews() throws { try check(.small) }
+    func testBaseFourViews() throws { try check(.base) }
+
+    private func check(_ config: ModelConfig) throws {
+        let preset = String(config.name.dropFirst("da3-".count))
+        let root = Fixtures.repoRoot.appendingPathComponent("goldens-full")
+        let dir = root.appendingPathComponent("anyview-\(preset)")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: dir.appendingPathComponent("posed.safetensors").path),
+                          "no \(dir.path) (run tools/reference/make_anyview_goldens.py --full-dir goldens-full)")
+        let net = try DepthAnything3Network(checkpoint: SafeTensorsFile(url: root.appendingPathComponent("\(preset)/model.safetensors")),
+                                            config: config)
+        for name in Self.cases {
+            let golden = try SafeTensorsFile(url: dir.appendingPathComponent("\(name).safetensors"))
+            let views = try AnyViewGoldenTests.views(golden)
+            var cameras: NetworkCameras?
+            if name == "posed" {
+                let ext = try golden.floats("norm_extrinsics"), k = try golden.floats("in_intrinsics")
+                cameras = NetworkCameras(extrinsics: (0..<4).map { Array(ext[($0 * 16)..<($0 * 16 + 16)]) },
+                                         intrinsics: (0..<4).map { Array(k[($0 * 9)..<($0 * 9 + 9)]) })
+            }
+            let strategy = ReferenceViewStrategy(rawValue: name) ?? .saddleBalanced
+            let start = Date()
+            let out = net.forward(views: views, height: 504, width: 504, cameras: cameras, strategy: strategy)
+            let seconds = Date().timeIntervalSince(start)
+            if cameras == nil { XCTAssertEqual(out.referenceView, Int(try golden.floats("ref_view")[0]), name) }
+            var line = "\(config.name) 4x504x504 \(name): ref \(out.referenceView)"
+            for (key, mine) in [("depth", out.views.flatMap(\.depth)), ("depth_conf", out.views.flatMap(\.confidence))] {
+                let reference = try golden.floats(key)
+                let r = Metrics.pearson(mine, reference), rel = Metrics.maxRelativeError(mine, reference: reference)
+                XCTAssertGreaterThanOrEqual(r, 0.999999, "\(config.name) \(name) \(key)")
+                XCTAssertLessThanOrEqual(rel, 1e-4, "\(config.name) \(name) \(key)")
+                line += String(format: " | %@ pearson %.9f max rel %.2e", key, r, rel)
+            }
+            for (key, mine) in [("extrinsics", out.extrinsics.flatMap { $0 }), ("intrinsics", out.views.flatMap { $0.intrinsics.matrix })] {
+                let reference = try golden.floats(key)
+                let err = zip(mine, reference).map { abs(Double($0) - Double($1)) / max(1, abs(Double($1))) }.max()!
+                XCTAssertLessThanOrEqual(err, 1e-4, "\(config.name) \(name) \(key)")
+                line += String(format: " | %@ err %.2e", key, err)
+            }
+            if name == "posed" {
+                let given = try golden.floats("in_extrinsics")
+                let scale = try SceneCameraAlignment.umeyamaScale(source: (0..<4).map { Array(given[($0 * 16)..<($0 * 16 + 16)]) },
+                                                                  target: out.extrinsics)
+                let aligned = out.views.flatMap(\.depth).map { Float(Double($0) / scale) }
+                let rel = Metrics.maxRelativeError(aligned, reference: try golden.floats("aligned_depth"))
+                XCTAssertLessThanOrEqual(rel, 1e-4, "\(config.name) aligned depth")
+                line += String(format: " | aligned depth max rel %.2e (scale %.6g vs %.6g)", rel, scale, Double(try golden.floats("align_scale")[0]))
+            }
+            print(line + String(format: " | %.2f s", seconds))
+        }
+    }
+}

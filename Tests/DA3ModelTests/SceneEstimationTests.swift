@@ -1,0 +1,53 @@
+import XCTest
+import DA3Model
+import DA3TestSupport
+import DepthAnything3
+import SafeTensors
+
+/// The library's scene layer against the official code: the multi-image input processor (mixed
+/// sizes, intrinsics adjustment) and the pose alignment around a pass with known cameras.
+final class SceneEstimationTests: XCTestCase {
+    func testMixedSizesFollowOfficialInputProcessor() throws {
+        for method in ResizeMethod.allCases {
+            let golden = try SafeTensorsFile(url: Fixtures.url("anyview/preprocess_\(method.rawValue).safetensors"))
+            let sizes = try golden.floats("sizes"), given = try golden.floats("in_intrinsics")
+            let images = stride(from: 0, to: sizes.count, by: 2).map { i in
+                RGBImage(width: Int(sizes[i]), height: Int(sizes[i + 1]),
+                         pixels: SyntheticImage.rgb(width: Int(sizes[i]), height: Int(sizes[i + 1])))
+            }
+            let cameras = images.indices.map { i in
+                SceneCamera(extrinsics: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], intrinsics: Array(given[(9 * i)..<(9 * i + 9)]))
+            }
+            let scene = try ScenePreparation.official(images, names: ["a", "b", "c"], cameras: cameras,
+                                                     options: SceneOptions(processRes: 70, method: method))
+            let views = scene.views, ks = scene.intrinsics
+            let shape = golden.tensors["tensor"]!.shape
+            XCTAssertEqual(views.map { [$0.height, $0.width] }, Array(repeating: [shape[2], shape[3]], count: 3), method.rawValue)
+            let mine = views.flatMap(\.tensor), reference = try golden.floats("tensor")
+            // One uint8 step of the normalized tensor is 1 / (255 * 0.224) ~ 0.0175.
+            let maxDiff = zip(mine, reference).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(maxDiff, 1e-6, "\(method.rawValue): tensors differ by \(maxDiff)")
+            for (a, b) in zip(ks!.flatMap { $0 }, try golden.floats("intrinsics")) {
+                XCTAssertEqual(Double(a), Double(b), accuracy: 1e-4 * max(1, abs(Double(b))), method.rawValue)
+            }
+        }
+    }
+
+    func testKnownCameraAlignmentMatchesOfficial() throws {
+        let golden = try AnyViewGoldenTests.golden("posed")
+        let given = try golden.floats("in_extrinsics"), predicted = try golden.floats("extrinsics")
+        let input = (0..<3).map { Array(given[(16 * $0)..<(16 * $0 + 16)]) }
+        let normalized = SceneCameraAlignment.normalize(input).flatMap { $0 }
+        for (a, b) in zip(normalized, try golden.floats("norm_extrinsics")) {
+            XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)))
+        }
+        let scale = try SceneCameraAlignment.umeyamaScale(source: input, target: (0..<3).map { Array(predicted[(12 * $0)..<(12 * $0 + 12)]) })
+        let reference = Double(try golden.floats("align_scale")[0])
+        XCTAssertEqual(scale, reference, accuracy: 1e-5 * reference)
+        let aligned = try golden.floats("depth").map { Float(Double($0) / scale) }
+        XCTAssertLessThan(Metrics.maxRelativeError(aligned, reference: try golden.floats("aligned_depth")), 1e-5)
+        // Two cameras cannot fix a similarity: refused like evo refuses.
+        XCTAssertThrowsError(try SceneCameraAlignment.umeyamaScale(source: Array(input.prefix(2)),
+                                                                   target: (0..<2).map { Array(predicted[(12 * $0)..<(12 * $0 + 12)]) }))
+    }
+}
