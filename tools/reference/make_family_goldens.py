@@ -156,9 +156,10 @@ def hook_stages(net, out, prefix=""):
     return hooks
 
 
-def single_goldens(net, x, out, prefix=""):
-    """Runs one DepthAnything3Net with hooks; adds depth_raw (before the sky handling), depth, sky."""
-    hooks = hook_stages(net, out, prefix)
+def single_goldens(net, x, out, prefix="", stages=True):
+    """Runs one DepthAnything3Net (with stage hooks unless `stages` is False); adds depth_raw
+    (before the sky handling), depth, sky and, with a camera, confidence and intrinsics."""
+    hooks = hook_stages(net, out, prefix) if stages else []
     raw = {}
     orig = net._process_mono_sky_estimation
 
@@ -298,34 +299,13 @@ def full(O, full_dir, names, sky_fraction):
             out["scale_factor"] = torch.tensor([res.scale_factor], dtype=torch.float32)
             out["intrinsics"] = sq(res.intrinsics[0, 0])
         else:
-            single_goldens_final(model.model, x, out)
+            single_goldens(model.model, x, out, stages=False)
         dt = time.perf_counter() - t0
         save_goldens(out, os.path.join(full_dir, f"{short}_goldens_{H}x{W}.safetensors"),
                      {"model": name, "H": str(H), "W": str(W), "weights": "synthetic float32"})
         print(f"{name} {H}x{W}: official forward {dt:.1f} s | depth {out['depth'].min().item():.4g}.."
               f"{out['depth'].max().item():.4g}" + (f" | {sky_note(out['sky'])}" if "sky" in out else ""))
         del model
-
-
-def single_goldens_final(net, x, out):
-    raw = {}
-    orig = net._process_mono_sky_estimation
-
-    def spy(output):
-        if "sky" in output:
-            raw["depth"] = output.depth.clone()
-        return orig(output)
-    net._process_mono_sky_estimation = spy
-    with torch.no_grad():
-        res = net(x)
-    del net._process_mono_sky_estimation
-    out["depth"] = sq(res.depth[0, 0])
-    if "sky" in res:
-        out["sky"] = sq(res.sky[0, 0])
-        out["depth_raw"] = sq(raw["depth"][0, 0])
-    if "depth_conf" in res:
-        out["depth_conf"] = sq(res.depth_conf[0, 0])
-        out["intrinsics"] = sq(res.intrinsics[0, 0])
 
 
 def main():
