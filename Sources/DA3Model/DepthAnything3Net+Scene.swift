@@ -28,7 +28,25 @@ public struct NetworkCameras: Sendable {
 
 extension DepthAnything3Net {
     /// Whether the checkpoint has a camera encoder (needed for `forward(views:cameras:)` with cameras).
-    public var acceptsCameras: Bool { cameraEncoder != nil }
+    public var acceptsCameras: Bool { cameraEncoderSource != nil }
+
+    /// Reads the camera encoder from the checkpoint if it is not read yet (strictly: a missing or
+    /// mis-shaped tensor throws, naming it). A pass with cameras does this itself; call it first to
+    /// get those errors as errors.
+    public func prepareCameraEncoder() throws {
+        _ = try encoder()
+    }
+
+    /// The camera encoder (read on first use), nil when the checkpoint has none.
+    func encoder() throws -> CameraEncoder? {
+        guard let source = cameraEncoderSource else { return nil }
+        return try encoderLock.withLock {
+            if let loadedEncoder { return loadedEncoder }
+            let encoder = try CameraEncoder(WeightLoader(source: source, prefix: cameraEncoderPrefix), config: config)
+            loadedEncoder = encoder
+            return encoder
+        }
+    }
 
     /// Whether this network's backend runs several views in one pass.
     public var supportsMultipleViews: Bool { backend.supportsMultipleViews }
@@ -55,7 +73,7 @@ extension DepthAnything3Net {
         var tokens: [[Float]]?
         if let cameras {
             precondition(cameras.extrinsics.count == images.count && cameras.intrinsics.count == images.count)
-            guard let encoder = cameraEncoder else { preconditionFailure("the checkpoint has no camera encoder") }
+            guard let encoder = try? encoder() else { preconditionFailure("the checkpoint's camera encoder cannot be read") }
             let encodings = zip(cameras.extrinsics, cameras.intrinsics).map { ext, k in
                 CameraGeometry.poseEncoding(cameraToWorld: CameraGeometry.affineInverse(CameraGeometry.homogeneous(ext)),
                                             intrinsics: k, height: height, width: width)

@@ -103,21 +103,22 @@ public final class DepthEstimator: Sendable {
             let backend = try VulkanBackend(deviceIndex: index, precision: precision)
             let config = try config ?? location.configuredModel()
             let file = try NestedModelLoading.open(location.weightsURL)
-            if try NestedModelLoading.isNested(config, file) {
+            if try NestedModelLoading.isNested(config, location.weightsURL) {
                 return (try NestedDepthAnything3Net(checkpoint: file, config: config, backend: backend), nil)
             }
             return (try DepthAnything3Net(checkpoint: file, config: config, backend: backend), nil)
         }
         let config = try config ?? location.configuredModel()
-        let file = try NestedModelLoading.open(location.weightsURL)
-        if try NestedModelLoading.isNested(config, file) {
+        if try NestedModelLoading.isNested(config, location.weightsURL) {
             // Two branches in one file: packed per branch, not through the single-network weight cache.
-            return (try NestedDepthAnything3Net(checkpoint: file, config: config, backend: CPUBackend(precision: precision)), nil)
+            return (try NestedDepthAnything3Net(checkpoint: NestedModelLoading.open(location.weightsURL), config: config,
+                                                backend: CPUBackend(precision: precision)), nil)
         }
-        if let weightCache {
+        if let weightCache {  // maps the checkpoint itself (header only when the packed file fits)
             return try weightCache.loadNetwork(weights: location.weightsURL, config: config, precision: precision)
         }
-        return (try DepthAnything3Network(checkpoint: file, config: config, precision: precision), nil)
+        return (try DepthAnything3Network(checkpoint: NestedModelLoading.open(location.weightsURL), config: config,
+                                          precision: precision), nil)
     }
 
     /// Decodes, preprocesses and runs an image file (JPEG or PNG).

@@ -12,9 +12,11 @@ enum NestedModelLoading {
         return try SafeTensorsFile(url: url, populate: size < 2_000_000_000)
     }
 
-    /// The nested preset when `config` names one, else when the tensors hold both branches.
-    static func isNested(_ config: ModelConfig?, _ file: SafeTensorsFile) throws -> Bool {
+    /// The nested preset when `config` names one, else when the tensors hold both branches (read
+    /// from the header alone: no weight page is touched, so a load through the weight cache stays cheap).
+    static func isNested(_ config: ModelConfig?, _ url: URL) throws -> Bool {
         if let config { return config.metricBranch != nil }
+        let file = try SafeTensorsFile(url: url, populate: false)
         return file.tensors["model.da3_metric.backbone.pretrained.patch_embed.proj.weight"] != nil
     }
 }

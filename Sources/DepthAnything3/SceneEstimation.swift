@@ -62,6 +62,7 @@ public protocol SceneNetwork: DepthNetwork {
                  strategy: ReferenceViewStrategy, observer: StageObserver?) -> SceneNetworkOutput
     var supportsMultipleViews: Bool { get }
     var acceptsCameras: Bool { get }
+    func prepareCameraEncoder() throws
     var runsScenes: Bool { get }
 }
 
@@ -153,6 +154,7 @@ extension DepthEstimator {
         if scene.cameras != nil && !net.acceptsCameras {
             throw SceneError(file: location.weightsURL.path, reason: "this checkpoint has no camera encoder: it cannot take known cameras")
         }
+        if scene.cameras != nil { try net.prepareCameraEncoder() }  // read on first use; errors name the tensor
         let h = prepared[0].height, w = prepared[0].width
         let inputExtrinsics = scene.cameras?.map { CameraGeometry.homogeneous($0.extrinsics) }
         let networkCameras = inputExtrinsics.map {

@@ -87,7 +87,7 @@ public struct WeightCache: Sendable {
     func loadNetwork(weights: URL, config: ModelConfig?,
                      precision: Precision) throws -> (network: DepthAnything3Network, status: Status) {
         guard let entry = entry(for: weights, config: config, precision: precision) else {
-            let file = try SafeTensorsFile(url: weights)
+            let file = try NestedModelLoading.open(weights)
             return (try DepthAnything3Network(checkpoint: file, config: config, precision: precision), .writeFailed)
         }
         if let packed = PackedWeightReader(url: entry.url, key: entry.key),
@@ -96,7 +96,7 @@ public struct WeightCache: Sendable {
             return (network, .loaded)
         }
         let recorder = PackedWeightRecorder()
-        let network = try DepthAnything3Network(checkpoint: SafeTensorsFile(url: weights), config: config,
+        let network = try DepthAnything3Network(checkpoint: NestedModelLoading.open(weights), config: config,
                                                 precision: precision, recorder: recorder)
         do {
             try recorder.write(to: entry.url, key: entry.key)
