@@ -1,3 +1,4 @@
+import DA3Core
 import Foundation
 
 /// The camera conversions of `model/utils/transform.py` and `utils/geometry.py` in FP32, as the
@@ -32,19 +33,7 @@ public enum CameraGeometry {
     }
 
     /// `affine_inverse` of a rigid 3x4 or 4x4 [R | t]: [Rᵀ | -Rᵀ t] (same shape).
-    public static func affineInverse(_ a: [Float]) -> [Float] {
-        precondition(a.count == 12 || a.count == 16)
-        var out = a
-        for r in 0..<3 {
-            var t: Float = 0
-            for c in 0..<3 {
-                out[r * 4 + c] = a[c * 4 + r]
-                t += a[c * 4 + r] * a[c * 4 + 3]
-            }
-            out[r * 4 + 3] = -t
-        }
-        return out
-    }
+    public static func affineInverse(_ a: [Float]) -> [Float] { RigidTransform.inverse(a) }
 
     /// `pose_encoding_to_extri_intri` followed by `affine_inverse`: the world-to-camera 3x4 of a pose encoding.
     public static func extrinsics(poseEncoding p: [Float]) -> [Float] {

@@ -47,6 +47,14 @@ public struct FullSizeComparison {
             + "conf pearson \(confidencePearson) maxrel \(confidenceMaxRel); fx rel \(fxRel), fy rel \(fyRel)"
     }
 
+    /// The exact (FP32) path's bounds this comparison misses, in words (empty: all met): depth and
+    /// confidence Pearson >= 0.999999 and max relative error <= 1e-4, fx and fy within 1e-4.
+    public var exactBoundsMissed: [String] {
+        [("depth pearson", depthPearson < 0.999999), ("depth maxrel", depthMaxRel > 1e-4),
+         ("conf pearson", confidencePearson < 0.999999), ("conf maxrel", confidenceMaxRel > 1e-4),
+         ("fx rel", fxRel > 1e-4), ("fy rel", fyRel > 1e-4)].filter(\.1).map(\.0)
+    }
+
     /// Every `stride`-th pixel of every `stride`-th row.
     public static func subsample(_ map: [Float], height: Int, width: Int, stride: Int) -> [Float] {
         var out: [Float] = []

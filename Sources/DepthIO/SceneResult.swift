@@ -80,16 +80,5 @@ public struct ScenePointCloud: Sendable {
     }
 
     /// The rigid inverse of a world-to-camera 3x4 as a 3x4 camera-to-world.
-    static func cameraToWorld(_ e: [Float]) -> [Float] {
-        var out = [Float](repeating: 0, count: 12)
-        for r in 0..<3 {
-            var t: Float = 0
-            for c in 0..<3 {
-                out[r * 4 + c] = e[c * 4 + r]
-                t += e[c * 4 + r] * e[c * 4 + 3]
-            }
-            out[r * 4 + 3] = -t
-        }
-        return out
-    }
+    static func cameraToWorld(_ e: [Float]) -> [Float] { RigidTransform.inverse(Array(e.prefix(12))) }
 }

@@ -49,16 +49,9 @@ struct ModelOptions: ParsableArguments {
             }
             return .litert(path: model, accelerator: acceleratorKind, gpuPrecision: gpuPrecisionKind)
         }
-        if let named {
-            if device != .cpu {
-                throw UsageError("--precision \(named.rawValue) is a CPU mode; on --device \(device) use --precision fast (FP16)")
-            }
-            let simulatedNone = ProcessInfo.processInfo.environment["DA3_FAST_KERNELS"]?.lowercased() == "none"
-            let available = named == .bf16 ? Precision.fastAvailable : Precision.int8Available
-            if !available || simulatedNone {
-                let needs = named == .bf16 ? "AVX512-BF16" : "AVX512-VNNI and AVX512-BF16"
-                throw UsageError("--precision \(named.rawValue) needs a CPU with \(needs); this one lacks them (--precision fast picks what this CPU has)")
-            }
+        // Whether the CPU has the named kernels is the estimator's check (`PrecisionChoice.cpu`).
+        if let named, device != .cpu {
+            throw UsageError("--precision \(named.rawValue) is a CPU mode; on --device \(device) use --precision fast (FP16)")
         }
         return .native(reference: model, precision: precisionMode, fastKernels: named ?? .measured,
                        weightCache: weightCache.map(WeightCache.parse) ?? WeightCache.standard, device: device)

@@ -82,9 +82,9 @@ public enum PrecisionError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .fastUnavailable:
-            return "bfloat16 precision needs a CPU with AVX512-BF16; this one has none (use --precision fast or exact)"
+            return "--precision bf16 needs a CPU with AVX512-BF16; this one lacks it (--precision fast picks what this CPU has)"
         case .int8Unavailable:
-            return "int8 precision needs a CPU with AVX512-VNNI and AVX512-BF16; this one lacks them (use --precision fast or exact)"
+            return "--precision int8 needs a CPU with AVX512-VNNI and AVX512-BF16; this one lacks them (--precision fast picks what this CPU has)"
         case .bf16NeedsCPU:
             return "bf16 and int8 precisions are CPU modes; on a Vulkan device use --precision fast (FP16)"
         case .unknownOverride(let value):
