@@ -58,7 +58,7 @@ struct ImagesCommand: ParsableCommand {
     @Flag(name: .customLong("use-ray-pose"), help: "Cameras from the auxiliary ray head and the official ray-to-pose solve instead of the camera decoder (not implemented in this build: refused with a message).")
     var useRayPose = false
 
-    @Option(name: .long, help: "native: exact (FP32, matches the official model) or fast (bfloat16 products; needs AVX512-BF16).")
+    @Option(name: .long, help: "exact (FP32, matches the official model), fast (the fastest reduced-precision kernels this CPU has, by a cached measurement; exact where none is faster) or int8 (int8 linear layers; needs AVX512-VNNI and AVX512-BF16).")
     var precision: String = "exact"
 
     @Option(name: .customLong("conf-thresh-percentile"), help: "glb, ply, colmap: drop points below this confidence percentile (as the official exporters).")
@@ -119,11 +119,9 @@ struct ImagesCommand: ParsableCommand {
         if useRayPose {
             throw UsageError("--use-ray-pose: the auxiliary ray head and ray-to-pose solve are not implemented in this build (cameras come from the camera decoder)")
         }
+        // fast: the kernels `PrecisionChoice` measures best here (the exact ones where none is faster).
         guard let precisionMode = Precision(rawValue: precision.lowercased()) else {
-            throw UsageError("--precision: unknown precision '\(precision)' (expected exact or fast)")
-        }
-        if precisionMode == .fast && !Precision.fastAvailable {
-            throw UsageError("--precision fast needs a CPU with AVX512-BF16; this one has none (use --precision exact)")
+            throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast or int8)")
         }
         var cameras: [SceneCamera]?
         var colmapPoses: URL?

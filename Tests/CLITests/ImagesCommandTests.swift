@@ -114,6 +114,27 @@ final class ImagesCommandTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try leftovers(), before, "output left behind", file: file, line: line)
     }
 
+    /// Reduced-precision kernels keep attention within each view in the local blocks, as exact does.
+    func testFastKernelsMatchExactPerView() throws {
+        let images = try writeImages()
+        var depths: [String: [[Float]]] = [:]
+        for (mode, kernels) in [("exact", "auto"), ("bf16", "bf16"), ("int8", "int8")] {
+            let out = path(mode)
+            let r = try CLIRunner.run(["images"] + images + ["--model", tiny, "--output-dir", out, "--process-res", "98",
+                                                             "--formats", "npy", "--precision", mode == "exact" ? "exact" : "fast"],
+                                      environment: ["DA3_FAST_KERNELS": kernels])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            depths[mode] = try (0..<3).map { try NPYReader.read(URL(fileURLWithPath: "\(out)/view\($0).depth.npy")).values }
+        }
+        for mode in ["bf16", "int8"] where mode == "bf16" ? Precision.fastAvailable : Precision.int8Available {
+            for v in 0..<3 {
+                let r = Metrics.pearson(depths[mode]![v], depths["exact"]![v])
+                print("da3 images \(mode) view \(v): depth correlation with exact \(r)")
+                XCTAssertGreaterThan(r, 0.9995, "\(mode) view \(v): depth correlation with exact \(r)")
+            }
+        }
+    }
+
     func testOneImageWithReferenceViewStrategy() throws {
         let images = try writeImages()
         try expectFailure([images[0], "--ref-view-strategy", "first"], mentions: ["view0.png", "--ref-view-strategy"])

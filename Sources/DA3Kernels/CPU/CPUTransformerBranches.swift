@@ -46,8 +46,7 @@ public struct CPUAttention: Sendable {
                 qkv.forwardI8(nil, rows: tokens, input: { first, count, into in
                     norm(stream + first * d, rows: count, into: into, parallel: false)
                 }, output: prepare, into: qkvBuf)
-                Attention.forward(qkv: qkvBuf, tokens: tokens, heads: heads, headDim: headDim, scratch: scores,
-                                  precision: precision, into: attnOut)
+                attend(qkvBuf, tokens: tokens, views: views, scratch: scores, into: attnOut)
                 proj.forwardI8(attnOut, rows: tokens, accumulate: true, into: xp)
                 return
             }
@@ -67,12 +66,19 @@ public struct CPUAttention: Sendable {
             qkv.forward(stream, rows: tokens, input: { first, count, into in
                 norm(stream + first * d, rows: count, into: into, parallel: false)
             }, output: prepare, staging: workspace.normed.baseAddress!, into: qkvBuf)
-            let n = tokens / views
-            for v in 0..<views {
-                Attention.forward(qkv: qkvBuf + v * n * 3 * d, tokens: n, heads: heads, headDim: headDim, scratch: scores,
-                                  into: attnOut + v * n * d)
-            }
+            attend(qkvBuf, tokens: tokens, views: views, scratch: scores, into: attnOut)
             proj.accumulate(attnOut, rows: tokens, into: xp)
+        }
+    }
+
+    /// Attention within each of `views` equal sequences of the fused qkv rows, FP32 output (in this
+    /// branch's precision: bfloat16 products for `.int8`).
+    private func attend(_ qkv: UnsafePointer<Float>, tokens: Int, views: Int, scratch: UnsafeMutablePointer<Float>,
+                        into out: UnsafeMutablePointer<Float>) {
+        let n = tokens / views, d = dim
+        for v in 0..<views {
+            Attention.forward(qkv: qkv + v * n * 3 * d, tokens: n, heads: heads, headDim: headDim, scratch: scratch,
+                              precision: precision, into: out + v * n * d)
         }
     }
 
