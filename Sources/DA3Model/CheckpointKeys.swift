@@ -4,7 +4,8 @@ enum CheckpointKeys {
     /// Prefix of every key in the Hub checkpoints.
     static let prefix = "model."
 
-    /// Parts of the checkpoint this engine deliberately does not run.
+    /// Parts of the checkpoint a load leaves unread: the camera encoder and the auxiliary ray branch
+    /// are read on first use (known cameras, `use_ray_pose`); the Gaussian-splatting head never.
     static let ignoredPrefixes = [
         "cam_enc.",                          // camera encoder: only used when the caller supplies poses
         "head.scratch.refinenet1_aux.", "head.scratch.refinenet2_aux.",
@@ -70,5 +71,18 @@ extension CheckpointKeys {
         static let fc1 = root + "pose_branch.fc1", fc2 = root + "pose_branch.fc2"
         static let tokenNorm = root + "token_norm", trunkNorm = root + "trunk_norm"
         static func block(_ i: Int) -> String { root + "trunk.\(i)." }
+    }
+}
+
+extension CheckpointKeys {
+    /// The DualDPT head's auxiliary ray branch, read on the first `use_ray_pose` pass.
+    enum RayHead {
+        static let root = "head.scratch."
+        /// Pyramid levels of output_conv1_aux / output_conv2_aux (only the last one is used).
+        static let levels = 4
+        static func refine(_ j: Int) -> String { root + "refinenet\(j)_aux" }
+        static func neck(_ level: Int, _ i: Int) -> String { root + "output_conv1_aux.\(level).\(i)" }
+        /// Module `i` of output_conv2_aux[level] (0: 3x3, 2: LayerNorm, 5: 1x1).
+        static func outputConv(_ level: Int, _ i: Int) -> String { root + "output_conv2_aux.\(level).\(i)" }
     }
 }

@@ -11,6 +11,8 @@ public struct SceneNetworkOutput: Sendable {
     public let extrinsics: [[Float]]
     /// The reference view (caller's index).
     public let referenceView: Int
+    /// Per view, the auxiliary head's rays when the cameras came from them (`rayPose`), else nil.
+    public let rayMaps: [RayMap]?
 }
 
 /// Known cameras for a pose-conditioned pass (what the official `cam_enc` receives).
@@ -48,6 +50,27 @@ extension DepthAnything3Net {
         }
     }
 
+    /// Reads the auxiliary ray head from the checkpoint if it is not read yet (strictly, naming a
+    /// missing or mis-shaped tensor); throws `BackendUnsupportedError` on a backend without it.
+    /// A pass with `rayPose` does this itself.
+    public func prepareRayHead() throws {
+        _ = try loadedRayHead()
+    }
+
+    /// The ray head (read on first use).
+    func loadedRayHead() throws -> RayHead<B> {
+        try encoderLock.withLock {
+            if let rayHead { return rayHead }
+            guard config.head == .dualDPT else {
+                throw CheckpointError(file: config.name, reason: "this model has no auxiliary ray head")
+            }
+            try backend.require(.rayHead)
+            let head = try RayHead(backend, WeightLoader(source: rayHeadSource, prefix: cameraEncoderPrefix), config: config)
+            rayHead = head
+            return head
+        }
+    }
+
     /// Whether this network's backend runs several views in one pass.
     public var supportsMultipleViews: Bool { backend.supportsMultipleViews }
 
@@ -59,12 +82,14 @@ extension DepthAnything3Net {
     /// (3, height, width), normalized, one size for all. Without `cameras` the views' cameras are
     /// predicted (from 3 views on, the reference view is chosen by `strategy`); with `cameras`
     /// (needs `acceptsCameras`) the camera encoder's tokens condition the pass and view 0 is the
-    /// reference. Extrinsics and intrinsics are decoded from each view's camera token.
+    /// reference. Extrinsics and intrinsics are decoded from each view's camera token, or with
+    /// `rayPose` solved from the auxiliary head's rays (`use_ray_pose`; `RayPose`).
     /// `observer` sees the stacked tokens and blocks ((views * tokens, D), views in processing
-    /// order) and each view's final maps.
+    /// order) and each view's final maps. Throws when the camera encoder or ray head cannot be read
+    /// or run here, or when a view's rays give no camera.
     public func forward(views images: [[Float]], height: Int, width: Int, cameras: NetworkCameras? = nil,
-                        strategy: ReferenceViewStrategy = .saddleBalanced,
-                        observer: StageObserver? = nil) -> SceneNetworkOutput {
+                        strategy: ReferenceViewStrategy = .saddleBalanced, rayPose: RayPose.Options? = nil,
+                        observer: StageObserver? = nil) throws -> SceneNetworkOutput {
         precondition(!images.isEmpty && images.allSatisfy { $0.count == 3 * height * width }, "views must share one size")
         precondition(height % config.patchSize == 0 && width % config.patchSize == 0 && height > 0 && width > 0,
                      "image sides must be positive multiples of \(config.patchSize)")
@@ -73,30 +98,44 @@ extension DepthAnything3Net {
         var tokens: [[Float]]?
         if let cameras {
             precondition(cameras.extrinsics.count == images.count && cameras.intrinsics.count == images.count)
-            guard let encoder = try? encoder() else { preconditionFailure("the checkpoint's camera encoder cannot be read") }
+            guard let encoder = try encoder() else {
+                throw CheckpointError(file: config.name, reason: "the checkpoint has no camera encoder: known cameras cannot be used")
+            }
             let encodings = zip(cameras.extrinsics, cameras.intrinsics).map { ext, k in
                 CameraGeometry.poseEncoding(cameraToWorld: CameraGeometry.affineInverse(CameraGeometry.homogeneous(ext)),
                                             intrinsics: k, height: height, width: width)
             }
             tokens = encoder.tokens(poseEncodings: encodings)
         }
+        let rayHead = rayPose == nil ? nil : try loadedRayHead()
         let plan = self.plan(height: height, width: width)
         let run = backend.makeExecution()
         var out = backbone.forward(views: images, plan: plan, run, cameraTokens: tokens, strategy: strategy, observer: observer)
         run.endTransformer()
-        var views: [NetworkOutput] = [], extrinsics: [[Float]] = []
+        var maps: [(depth: [Float], confidence: [Float], pose: [Float])] = [], rayMaps: [RayMap] = []
         for v in images.indices {
-            let (depthMap, confidenceMap) = head.forward(&out.features[v], plan: plan, run, observer: nil,
-                                                         captureFullResolution: false)
+            let (depthMap, confidenceMap, rays) = head.forward(&out.features[v], plan: plan, run, observer: nil,
+                                                               captureFullResolution: false, rayHead: rayHead)
             out.features[v] = []
-            let pose = camera.poseEncoding(cameraToken: run.host(out.cameraTokens[v]).data)
-            let depth = run.host(depthMap).data, confidence = run.host(confidenceMap).data
-            observer?(StageNames.depth, Tensor(shape: [height, width], data: depth))
-            views.append(NetworkOutput(width: width, height: height, depth: depth, confidence: confidence, poseEncoding: pose,
-                                       intrinsics: CameraDecoder.intrinsics(poseEncoding: pose, width: width, height: height)))
-            extrinsics.append(CameraGeometry.extrinsics(poseEncoding: pose))
+            if let rays { rayMaps.append(rays) }
+            let pose = rayHead == nil ? camera.poseEncoding(cameraToken: run.host(out.cameraTokens[v]).data) : []
+            maps.append((run.host(depthMap).data, run.host(confidenceMap).data, pose))
+            observer?(StageNames.depth, Tensor(shape: [height, width], data: maps[v].depth))
         }
-        return SceneNetworkOutput(width: width, height: height, views: views, extrinsics: extrinsics,
-                                  referenceView: out.referenceView)
+        let solved: [(extrinsics: [Float], intrinsics: Intrinsics)]
+        if let rayPose {
+            var generator = TorchGenerator(seed: rayPose.seed)
+            solved = try RayPose.cameras(rayMaps, imageWidth: width, imageHeight: height, generator: &generator)
+                .map { ($0.extrinsics, $0.intrinsics) }
+        } else {
+            solved = maps.map { (CameraGeometry.extrinsics(poseEncoding: $0.pose),
+                                  CameraDecoder.intrinsics(poseEncoding: $0.pose, width: width, height: height)) }
+        }
+        let views = zip(maps, solved).map { m, c in
+            NetworkOutput(width: width, height: height, depth: m.depth, confidence: m.confidence, poseEncoding: m.pose,
+                          intrinsics: c.intrinsics)
+        }
+        return SceneNetworkOutput(width: width, height: height, views: views, extrinsics: solved.map(\.extrinsics),
+                                  referenceView: out.referenceView, rayMaps: rayPose == nil ? nil : rayMaps)
     }
 }

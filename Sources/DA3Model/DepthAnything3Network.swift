@@ -50,6 +50,10 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
     let cameraEncoderPrefix: String
     let encoderLock = NSLock()
     var loadedEncoder: CameraEncoder?
+    /// The checkpoint, for the auxiliary ray head: read on the first `use_ray_pose` pass
+    /// (`loadedRayHead()`), under `encoderLock`.
+    let rayHeadSource: WeightSource
+    var rayHead: RayHead<B>?
 
     private let planLock = NSLock()
     private var plans: [Int: ShapePlan] = [:]
@@ -80,6 +84,7 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
         let encoderRoot = keyPrefix + CheckpointKeys.CameraEncoder.root
         cameraEncoderSource = config.hasCamera && source.unusedKeys(used: []).contains { $0.hasPrefix(encoderRoot) } ? source : nil
         cameraEncoderPrefix = keyPrefix
+        rayHeadSource = source
         try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes)
     }
 
@@ -122,7 +127,7 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
         if let dpt {
             return forwardDPT(dpt, &features.features, plan: plan, run, observer: observer)
         }
-        let (depthMap, confidenceMap) = head!.forward(&features.features, plan: plan, run, observer: observer,
+        let (depthMap, confidenceMap, _) = head!.forward(&features.features, plan: plan, run, observer: observer,
                                                       captureFullResolution: captureFullResolution)
         let pose = camera!.poseEncoding(cameraToken: run.host(features.cameraToken!).data)
         let intrinsics = CameraDecoder.intrinsics(poseEncoding: pose, width: width, height: height)

@@ -2,7 +2,7 @@ import DA3Kernels
 import DA3Weights
 
 /// The DualDPT head's main (depth) branch (`model/dualdpt.py`, fusion blocks from `model/dpt.py`).
-/// The auxiliary ray branch is not computed: it does not affect depth.
+/// The auxiliary ray branch (`RayHead`) runs only when a pass asks for rays: it does not affect depth.
 struct DualDPTHead<B: ComputeBackend> {
     let patchSize: Int
     let norm: B.LayerNormOp
@@ -23,10 +23,11 @@ struct DualDPTHead<B: ComputeBackend> {
             conv1x1: ConvParameters(K.outputConv2b, in: 32, out: 2, kernel: 1)), from: loader)
     }
 
-    /// Returns depth (exp of the first logit) and confidence (exp + 1 of the second), H x W.
+    /// Returns depth (exp of the first logit) and confidence (exp + 1 of the second), H x W, and
+    /// with `rayHead` the auxiliary branch's ray map on the same pyramid levels.
     /// Each backbone feature is consumed by its projection (28 MB at 896 x 504 for DA3-Small).
     func forward(_ features: inout [B.Tensor], plan: ShapePlan, _ run: B.Execution, observer: StageObserver?,
-                 captureFullResolution: Bool) -> (depth: B.Tensor, confidence: B.Tensor) {
+                 captureFullResolution: Bool, rayHead: RayHead<B>? = nil) -> (depth: B.Tensor, confidence: B.Tensor, rays: RayMap?) {
         let (gh, gw) = (plan.gridHeight, plan.gridWidth)
         var levels: [B.Tensor] = []
         for k in 0..<4 {
@@ -37,6 +38,7 @@ struct DualDPTHead<B: ComputeBackend> {
             observer?(StageNames.headProjection(k), run.host(x))
             levels.append(pyramid.level(k, projected: x, run, observer: observer))
         }
+        let rays = rayHead?.forward(levels: levels, plan: plan, run)
         var out = pyramid.refineDown(levels, run, observer: observer)
         let (h1, w1) = (2 * levels[0].shape[1], 2 * levels[0].shape[2])
         if observer != nil && captureFullResolution {
@@ -60,6 +62,6 @@ struct DualDPTHead<B: ComputeBackend> {
             observer(StageNames.headUpsampled, run.host(upsampled))
             observer(StageNames.headLogits, run.host(logits))
         }
-        return (result.depth, result.confidence)
+        return (result.depth, result.confidence, rays)
     }
 }

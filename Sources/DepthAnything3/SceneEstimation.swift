@@ -46,23 +46,28 @@ public struct SceneOptions: Sendable {
     public var method: ResizeMethod
     /// `ref_view_strategy` (default `saddle_balanced`; used from 3 views on, without cameras).
     public var referenceViewStrategy: ReferenceViewStrategy
+    /// `use_ray_pose`: cameras solved from the auxiliary head's rays instead of the camera decoder
+    /// (nil, the default: the camera decoder). See `RayPose`.
+    public var rayPose: RayPose.Options?
 
     public init(processRes: Int = 504, method: ResizeMethod = .upperBoundResize,
-                referenceViewStrategy: ReferenceViewStrategy = .saddleBalanced) {
+                referenceViewStrategy: ReferenceViewStrategy = .saddleBalanced, rayPose: RayPose.Options? = nil) {
         self.processRes = processRes
         self.method = method
         self.referenceViewStrategy = referenceViewStrategy
+        self.rayPose = rayPose
     }
 }
 
 /// A network that runs any-view scenes (the native engine on a backend that supports them).
 public protocol SceneNetwork: DepthNetwork {
-    /// See `DepthAnything3Net.forward(views:height:width:cameras:strategy:observer:)`.
+    /// See `DepthAnything3Net.forward(views:height:width:cameras:strategy:rayPose:observer:)`.
     func forward(views: [[Float]], height: Int, width: Int, cameras: NetworkCameras?,
-                 strategy: ReferenceViewStrategy, observer: StageObserver?) -> SceneNetworkOutput
+                 strategy: ReferenceViewStrategy, rayPose: RayPose.Options?, observer: StageObserver?) throws -> SceneNetworkOutput
     var supportsMultipleViews: Bool { get }
     var acceptsCameras: Bool { get }
     func prepareCameraEncoder() throws
+    func prepareRayHead() throws
     var runsScenes: Bool { get }
 }
 
@@ -137,12 +142,14 @@ extension DepthEstimator {
     public func estimateScene(_ images: [RGBImage], names: [String], cameras: [SceneCamera]? = nil,
                               options: SceneOptions = .init()) throws -> SceneResult {
         try estimateScene(ScenePreparation.official(images, names: names, cameras: cameras, options: options),
-                          strategy: options.referenceViewStrategy)
+                          strategy: options.referenceViewStrategy, rayPose: options.rayPose)
     }
 
     /// Runs a prepared scene (see ``estimateScene(imagesAt:cameras:options:)``); `strategy` picks the
-    /// reference view from 3 views on when no cameras are given.
-    public func estimateScene(_ scene: PreparedScene, strategy: ReferenceViewStrategy = .saddleBalanced) throws -> SceneResult {
+    /// reference view from 3 views on when no cameras are given; `rayPose` solves the cameras from
+    /// the auxiliary head's rays.
+    public func estimateScene(_ scene: PreparedScene, strategy: ReferenceViewStrategy = .saddleBalanced,
+                              rayPose: RayPose.Options? = nil) throws -> SceneResult {
         let prepared = scene.views, first = scene.names[0]
         guard let net = network as? any SceneNetwork, net.runsScenes else {
             throw SceneError(file: location.weightsURL.path, reason: "this model does not run any-view scenes (they need a "
@@ -155,13 +162,19 @@ extension DepthEstimator {
             throw SceneError(file: location.weightsURL.path, reason: "this checkpoint has no camera encoder: it cannot take known cameras")
         }
         if scene.cameras != nil { try net.prepareCameraEncoder() }  // read on first use; errors name the tensor
+        if rayPose != nil { try net.prepareRayHead() }
         let h = prepared[0].height, w = prepared[0].width
         let inputExtrinsics = scene.cameras?.map { CameraGeometry.homogeneous($0.extrinsics) }
         let networkCameras = inputExtrinsics.map {
             NetworkCameras(extrinsics: SceneCameraAlignment.normalize($0), intrinsics: scene.intrinsics!)
         }
-        let out = net.forward(views: prepared.map(\.tensor), height: h, width: w, cameras: networkCameras,
-                              strategy: strategy, observer: nil)
+        let out: SceneNetworkOutput
+        do {
+            out = try net.forward(views: prepared.map(\.tensor), height: h, width: w, cameras: networkCameras,
+                                  strategy: strategy, rayPose: rayPose, observer: nil)
+        } catch let failure as RayPose.Failure {
+            throw SceneError(file: scene.names[failure.view], reason: failure.description)
+        }
         var depths = out.views.map(\.depth), extrinsics = out.extrinsics
         var intrinsics = out.views.map(\.intrinsics)
         if let inputExtrinsics, let givenK = scene.intrinsics {

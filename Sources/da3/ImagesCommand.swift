@@ -55,8 +55,11 @@ struct ImagesCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Known cameras: a JSON list of {\"extrinsics\", \"intrinsics\"}, one per image, or a COLMAP text model folder (cameras.txt, images.txt; images matched by file name).", valueName: "cameras.json"))
     var poses: String?
 
-    @Flag(name: .customLong("use-ray-pose"), help: "Cameras from the auxiliary ray head and the official ray-to-pose solve instead of the camera decoder (not implemented in this build: refused with a message).")
+    @Flag(name: .customLong("use-ray-pose"), help: "Cameras from the auxiliary ray head and the official ray-to-pose solve (RANSAC) instead of the camera decoder.")
     var useRayPose = false
+
+    @Option(name: .customLong("ray-pose-seed"), help: "--use-ray-pose: seed of the RANSAC draws (they equal the official code's after torch.manual_seed(seed)).")
+    var rayPoseSeed: UInt64 = 0
 
     @Option(name: .long, help: "exact (FP32, matches the official model), fast (the fastest reduced-precision kernels this CPU has, by a cached measurement; exact where none is faster) or int8 (int8 linear layers; needs AVX512-VNNI and AVX512-BF16).")
     var precision: String = "exact"
@@ -116,9 +119,6 @@ struct ImagesCommand: ParsableCommand {
             }
             strategy = s
         }
-        if useRayPose {
-            throw UsageError("--use-ray-pose: the auxiliary ray head and ray-to-pose solve are not implemented in this build (cameras come from the camera decoder)")
-        }
         // fast: the kernels `PrecisionChoice` measures best here (the exact ones where none is faster).
         guard let precisionMode = Precision(rawValue: precision.lowercased()) else {
             throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast or int8)")
@@ -137,7 +137,8 @@ struct ImagesCommand: ParsableCommand {
             cameras = loaded
         }
         return SceneRun.Plan(files: files, model: model, precision: precisionMode, formats: list,
-                             options: SceneOptions(processRes: processRes, method: method, referenceViewStrategy: strategy),
+                             options: SceneOptions(processRes: processRes, method: method, referenceViewStrategy: strategy,
+                                                   rayPose: useRayPose ? RayPose.Options(seed: rayPoseSeed) : nil),
                              cameras: cameras, colmapCameras: colmapPoses, output: URL(fileURLWithPath: outputDir),
                              export: SceneExportOptions(confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints),
                              json: json, quiet: quiet)

@@ -42,7 +42,7 @@ struct SceneRun {
                                            precision: plan.precision)
         let loadMs = ms(t)
         t = clock.now
-        let scene = try estimator.estimateScene(prepared, strategy: plan.options.referenceViewStrategy)
+        let scene = try estimator.estimateScene(prepared, strategy: plan.options.referenceViewStrategy, rayPose: plan.options.rayPose)
         let inferenceMs = ms(t)
         t = clock.now
         let written = try scene.write(plan.formats, to: plan.output, stems: OutputNaming.stems(for: plan.files),

@@ -246,6 +246,25 @@ final class CPUBackendTests: XCTestCase {
         XCTAssertEqual(plain.data, Array(a[0..<dim]) + Array(b[0..<dim]))
     }
 
+    /// LayerNorm of every pixel's channels of a planar map (the ray head's Permute → LayerNorm → Permute).
+    func testNormalizeChannelsMatchesNaive() throws {
+        let (c, h, w) = (32, 7, 300)  // 2100 pixels: several parallel chunks
+        let loader = RandomLoader()
+        let backend = try CPUBackend()
+        let norm = try backend.layerNorm(LayerNormParameters("norm", width: c, eps: 1e-5), from: loader)
+        let x = loader.rng.floats(c * h * w)
+        var y = Tensor(shape: [c, h, w], data: x)
+        backend.makeExecution().normalizeChannels(&y, norm)
+        let t = loader.tensors, plane = h * w
+        var reference = [Double](repeating: 0, count: c * plane)
+        for p in 0..<plane {
+            let normed = layerNorm((0..<c).map { Double(x[$0 * plane + p]) }, t["norm.weight"]!, t["norm.bias"]!, eps: 1e-5)
+            for ch in 0..<c { reference[ch * plane + p] = normed[ch] }
+        }
+        XCTAssertEqual(y.shape, [c, h, w])
+        assertClose(y.data, reference, tolerance: 1e-5, "normalizeChannels")
+    }
+
     // MARK: Backbone input and head
 
     /// Conv2d(3, D, p, stride p) on the image, tokens after an empty row 0; then class token and positions.

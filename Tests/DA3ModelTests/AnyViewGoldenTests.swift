@@ -21,10 +21,10 @@ final class AnyViewGoldenTests: XCTestCase {
         var picked: Set<Int> = []
         for strategy in ReferenceViewStrategy.allCases {
             let golden = try Self.golden(strategy.rawValue)
-            let out = net.forward(views: try Self.views(golden), height: 70, width: 56, strategy: strategy)
+            let out = try net.forward(views: try Self.views(golden), height: 70, width: 56, strategy: strategy)
             XCTAssertEqual(out.referenceView, Int(try golden.floats("ref_view")[0]), strategy.rawValue)
             picked.insert(out.referenceView)
-            try check(out, golden, label: strategy.rawValue)
+            try Self.check(out, golden, label: strategy.rawValue)
         }
         XCTAssertEqual(picked.count, 3, "the fixture's views make the strategies pick each view")
     }
@@ -34,7 +34,7 @@ final class AnyViewGoldenTests: XCTestCase {
         let net = try TinyGoldenTests.loadTiny()
         let golden = try Self.golden("saddle_balanced")
         var stages: [String: Tensor] = [:]
-        _ = net.forward(views: try Self.views(golden), height: 70, width: 56) { name, t in stages[name] = t }
+        _ = try net.forward(views: try Self.views(golden), height: 70, width: 56) { name, t in stages[name] = t }
         for i in 0..<12 {
             let err = StageError(try XCTUnwrap(stages["block.\(i)"]).data, try golden.floats("block.\(i)"))
             XCTAssertLessThan(err.normalizedMax, 2e-5, "block.\(i): \(err)")
@@ -48,23 +48,23 @@ final class AnyViewGoldenTests: XCTestCase {
         let ext = try golden.floats("norm_extrinsics"), k = try golden.floats("in_intrinsics")
         let cameras = NetworkCameras(extrinsics: (0..<3).map { Array(ext[($0 * 16)..<($0 * 16 + 16)]) },
                                      intrinsics: (0..<3).map { Array(k[($0 * 9)..<($0 * 9 + 9)]) })
-        let out = net.forward(views: try Self.views(golden), height: 70, width: 56, cameras: cameras)
+        let out = try net.forward(views: try Self.views(golden), height: 70, width: 56, cameras: cameras)
         XCTAssertEqual(out.referenceView, 0)
-        try check(out, golden, label: "posed")
+        try Self.check(out, golden, label: "posed")
     }
 
     /// One view through the scene path equals the single-image path bit for bit.
     func testOneViewEqualsSingleImagePath() throws {
         let net = try TinyGoldenTests.loadTiny()
         let image = try Self.views(try Self.golden("first"))[0]
-        let scene = net.forward(views: [image], height: 70, width: 56)
+        let scene = try net.forward(views: [image], height: 70, width: 56)
         let single = net.forward(image, height: 70, width: 56)
         XCTAssertEqual(scene.views[0].depth, single.depth)
         XCTAssertEqual(scene.views[0].confidence, single.confidence)
         XCTAssertEqual(scene.views[0].poseEncoding, single.poseEncoding)
     }
 
-    func check(_ out: SceneNetworkOutput, _ golden: SafeTensorsFile, label: String) throws {
+    static func check(_ out: SceneNetworkOutput, _ golden: SafeTensorsFile, label: String) throws {
         let depth = out.views.flatMap(\.depth), conf = out.views.flatMap(\.confidence)
         for (name, mine) in [("depth", depth), ("depth_conf", conf)] {
             let err = StageError(mine, try golden.floats(name))
@@ -89,8 +89,8 @@ extension AnyViewGoldenTests {
         let net = try TinyGoldenTests.loadTiny()
         let golden = try Self.golden("two_views")
         XCTAssertEqual(try golden.floats("ref_view")[0], -1, "the official code selects no reference for 2 views")
-        let out = net.forward(views: try Self.views(golden), height: 70, width: 56, strategy: .saddleSimRange)
+        let out = try net.forward(views: try Self.views(golden), height: 70, width: 56, strategy: .saddleSimRange)
         XCTAssertEqual(out.referenceView, 0)
-        try check(out, golden, label: "two views")
+        try Self.check(out, golden, label: "two views")
     }
 }

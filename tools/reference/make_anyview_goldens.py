@@ -12,7 +12,13 @@ does after preprocessing, for each reference-view strategy, with known cameras (
 
 Cases: first, middle, saddle_balanced, saddle_sim_range (no cameras), posed (cameras given),
 two_views (tiny only: the first 2 views, where no reference view is selected),
-and full-size only ray (use_ray_pose, default strategy; the Swift engine has no ray pose yet). Each file holds `input` (S,3,H,W), `ref_view` (1,) (the
+and ray (use_ray_pose, default strategy, after torch.manual_seed(RAY_SEED) so that the RANSAC draws
+are known; it also holds the head's `ray` (S,h,w,6) and `ray_conf` (S,h,w) and `seed` (1,)).
+ray_consistent: the ray case on a checkpoint whose ray head gives rays that fit a camera
+(`make_rays_consistent`; tiny: the changed tensors are in the file as `weights.<key>`; full size:
+the checkpoint is written to DIR/anyview-<preset>/ray_consistent/model.safetensors).
+Also Tests/Fixtures/anyview/torch_randperm.safetensors: torch.randperm draws after manual_seed, for
+the generator twin (`randperm_<seed>_<n>`: three draws of n, the first 16 of each). Each file holds `input` (S,3,H,W), `ref_view` (1,) (the
 reference view chosen; -1 when none is), `depth`, `depth_conf` (S,H,W), `extrinsics` (S,3,4),
 `intrinsics` (S,3,3) as the network returns them, and for `posed` also the cameras given
 (`in_extrinsics` (S,4,4), `in_intrinsics` (S,3,3)), the normalized extrinsics the network saw
@@ -38,6 +44,7 @@ import make_goldens as mg  # noqa: E402
 import synthetic  # noqa: E402
 
 STRATEGIES = ["first", "middle", "saddle_balanced", "saddle_sim_range"]
+RAY_SEED = 0  # the engine's default --ray-pose-seed
 
 
 class _Stub(types.ModuleType):
@@ -142,7 +149,12 @@ def run_case(net, api_cls, rec: RefRecorder, x: torch.Tensor, case: str, blocks:
             res = net(x, ex_norm, ixt_in[None])
             out["in_extrinsics"], out["in_intrinsics"], out["norm_extrinsics"] = sq(ext_in), sq(ixt_in), sq(ex_norm[0])
         elif case == "ray":
+            def keep_rays(_m, _i, o):
+                out["ray"], out["ray_conf"] = sq(o["ray"][0]), sq(o["ray_conf"][0])
+            hooks.append(net.head.register_forward_hook(keep_rays))
+            torch.manual_seed(RAY_SEED)  # the RANSAC draws come from torch's global generator
             res = net(x, use_ray_pose=True)
+            out["seed"] = torch.tensor([float(RAY_SEED)])
         else:
             res = net(x, ref_view_strategy=case)
     for h in hooks:
@@ -164,6 +176,68 @@ def run_case(net, api_cls, rec: RefRecorder, x: torch.Tensor, case: str, blocks:
     return out
 
 
+def make_rays_consistent(model, x: torch.Tensor) -> dict:
+    """Turns the synthetic checkpoint's ray head into one whose rays are a pinhole camera's (with
+    0.1% noise from the synthetic features), as a trained model's are: only the last aux level's
+    modules change (output_conv1_aux[3][4], output_conv2_aux[3][0, 2, 5]); depth does not.
+
+    On the synthetic weights the rays fit no camera, and upstream's RANSAC is then chaotic: its own
+    output moves by O(1) when its rays move by 1e-6 (see the README of this folder), so no other
+    implementation can be compared with it there. Here the rays come from the low-frequency sin/cos
+    channels of the UV position embedding that the head adds before output_conv2_aux:
+    d = R [a u + px, b v + py, 1] with u, v the embedding's coordinates, origins constant, and a
+    confidence varying across the image. Returns the new tensors by checkpoint key."""
+    net = model.model
+    sc = net.head.scratch
+    C = sc.output_conv2_aux[3][0].in_channels
+    q = C // 4
+    u_sin, u_cos, v_sin, v_cos = q - 1, 2 * q - 1, 3 * q - 1, 4 * q - 1
+    H, W = x.shape[-2:]
+    ph, pw = H // 14 * 8, W // 14 * 8
+    pe = net.head._add_pos_embed(torch.zeros(1, C, ph, pw), W, H)[0]
+    assert torch.allclose(pe[u_sin], pe[u_sin][:1].expand(ph, pw)) and torch.allclose(pe[v_sin], pe[v_sin][:, :1].expand(ph, pw))
+    omega = 1.0 / 100 ** ((q - 1) / q)
+    # The synthetic pre-head's output, scaled so that it perturbs u and v by ~1e-3.
+    feats = {}
+    hook = sc.output_conv1_aux[3].register_forward_hook(lambda _m, _i, o: feats.__setitem__("neck", o.detach()))
+    with torch.no_grad():
+        net(x, use_ray_pose=False)
+    hook.remove()
+    eps = 1e-3 * 0.1 * omega / float(feats["neck"][:, [u_sin, v_sin]].std())
+    with torch.no_grad():
+        last = sc.output_conv1_aux[3][4]
+        last.weight.mul_(eps)
+        last.bias.mul_(eps)
+        conv, ln, proj = sc.output_conv2_aux[3][0], sc.output_conv2_aux[3][2], sc.output_conv2_aux[3][5]
+        A = 10.0  # h = A * 0.1 * sin / cos: the four channels of one coordinate have a constant sum of squares
+        conv.weight.zero_()
+        conv.bias.zero_()
+        for k, (ch, sign) in enumerate([(u_sin, 1), (u_cos, 1), (u_sin, -1), (u_cos, -1),
+                                        (v_sin, 1), (v_cos, 1), (v_sin, -1), (v_cos, -1)]):
+            conv.weight[k, ch, 1, 1] = sign * A
+        conv.bias[8:] = torch.tensor([1.0, -1.0] * ((32 - 8) // 2))
+        std = ((4 * (A * 0.1) ** 2 + 24) / 32 + ln.eps) ** 0.5  # LayerNorm's std (mean 0)
+        ln.weight.fill_(1.0)
+        ln.bias.fill_(5.0)  # keeps every channel positive through the ReLU
+        cu = cv = std / omega  # (y - 5) * cu ≈ u
+        a, b, px, py = 1.2, 0.9, 0.05, -0.03
+        cx_, sx_, cy_, sy_ = np.cos(0.1), np.sin(0.1), np.cos(0.05), np.sin(0.05)
+        R = np.array([[cx_, 0, sx_], [0, 1, 0], [-sx_, 0, cx_]]) @ np.array([[1, 0, 0], [0, cy_, -sy_], [0, sy_, cy_]])
+        proj.weight.zero_()
+        proj.bias.zero_()
+        for k in range(3):
+            proj.weight[k, 0, 0, 0] = float(R[k, 0] * a * cu)
+            proj.weight[k, 4, 0, 0] = float(R[k, 1] * b * cv)
+            proj.bias[k] = float(-5 * (R[k, 0] * a * cu + R[k, 1] * b * cv) + R[k, 0] * px + R[k, 1] * py + R[k, 2])
+        proj.bias[3:6] = torch.tensor([0.3, -0.2, 1.5])
+        proj.weight[6, 0, 0, 0], proj.weight[6, 4, 0, 0] = 0.4, 0.25
+        proj.bias[6] = -5 * 0.65
+    state = model.state_dict()
+    names = [f"model.head.scratch.output_conv1_aux.3.4.{t}" for t in ("weight", "bias")] + \
+            [f"model.head.scratch.output_conv2_aux.{m}.{t}" for m in ("3.0", "0.2", "3.5") for t in ("weight", "bias")]
+    return {k: state[k].detach().clone().contiguous() for k in names}
+
+
 def save(out: dict, path: str, meta: dict) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     save_file(out, path, metadata=meta)
@@ -178,6 +252,8 @@ def main() -> None:
     ap.add_argument("--presets", default="small,base")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-tiny", action="store_true", help="only the full-size goldens")
+    ap.add_argument("--cases", default=",".join(STRATEGIES + ["posed", "ray", "ray_consistent"]),
+                    help="full-size cases to write (ray_consistent: also its checkpoint, under anyview-<preset>/ray_consistent/)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -206,7 +282,7 @@ def write_tiny(O, api_cls, rec, args) -> None:
     tiny.load_state_dict({k: v.float() for k, v in stored.items()}, strict=False)
     tiny.eval()
     x = scene_views(3, 70, 56, order=[0, 2, 1])
-    for case in STRATEGIES + ["posed"]:  # the ray case only full-size, for the ray pose work to come
+    for case in STRATEGIES + ["posed", "ray"]:
         o = run_case(tiny.model, api_cls, rec, x, case, blocks=(case == "saddle_balanced"))
         save(o, os.path.join(args.out, "anyview", f"tiny_{case}.safetensors"),
              {"model": "da3-tiny-test", "views": "3", "H": "70", "W": "56", "case": case})
@@ -218,6 +294,26 @@ def write_tiny(O, api_cls, rec, args) -> None:
     save(o, os.path.join(args.out, "anyview", "tiny_two_views.safetensors"),
          {"model": "da3-tiny-test", "views": "2", "H": "70", "W": "56", "case": "two_views"})
     print(f"tiny two views: ref {int(o['ref_view'][0])}")
+    # Last (it changes the model): rays that fit a camera; the changed tensors go in the file.
+    changed = make_rays_consistent(tiny, x)
+    o = run_case(tiny.model, api_cls, rec, x, "ray", blocks=False)
+    o.update({f"weights.{k}": v for k, v in changed.items()})
+    save(o, os.path.join(args.out, "anyview", "tiny_ray_consistent.safetensors"),
+         {"model": "da3-tiny-test", "views": "3", "H": "70", "W": "56", "case": "ray_consistent"})
+    print(f"tiny ray_consistent: t0 {[round(v, 4) for v in o['extrinsics'][1, :, 3].tolist()]}")
+    write_randperm(args)
+
+
+def write_randperm(args) -> None:
+    """torch.randperm's draws after manual_seed, for the TorchGenerator twin test."""
+    out = {}
+    for seed in [0, 42, 67280421310721]:
+        torch.manual_seed(seed)
+        for n in [2, 10, 384, 24883, 100003]:
+            out[f"randperm_{seed}_{n}"] = torch.stack([torch.randperm(n)[:16].float() if n >= 16 else
+                                                       torch.cat([torch.randperm(n).float(), torch.zeros(16 - n)])
+                                                       for _ in range(3)])
+    save(out, os.path.join(args.out, "anyview", "torch_randperm.safetensors"), {"what": "torch.randperm after manual_seed"})
 
 
 
@@ -229,11 +325,24 @@ def run_preset(O, api_cls, rec, preset: str, args) -> None:
     assert not unexpected, unexpected
     model.eval()
     x = scene_views(4, 504, 504)
-    for case in STRATEGIES + ["posed", "ray"]:
+    for case in [c for c in args.cases.split(",") if c != "ray_consistent"]:
         o = run_case(model.model, api_cls, rec, x, case, blocks=False)
         save(o, os.path.join(args.full_dir, f"anyview-{preset}", f"{case}.safetensors"),
              {"model": f"da3-{preset}", "views": "4", "H": "504", "W": "504", "case": case})
         print(f"da3-{preset} {case}: ref {int(o['ref_view'][0])} depth [{o['depth'].min():.4g}, {o['depth'].max():.4g}]",
+              flush=True)
+    if "ray_consistent" in args.cases.split(","):
+        # The same checkpoint but for a ray head whose rays fit a camera (make_rays_consistent).
+        changed = make_rays_consistent(model, x)
+        tensors = load_file(ckpt)
+        tensors.update(changed)
+        path = os.path.join(args.full_dir, f"anyview-{preset}", "ray_consistent", "model.safetensors")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        save_file(tensors, path, metadata={"format": "pt", "note": "make_anyview_goldens.py make_rays_consistent"})
+        o = run_case(model.model, api_cls, rec, x, "ray", blocks=False)
+        save(o, os.path.join(args.full_dir, f"anyview-{preset}", "ray_consistent.safetensors"),
+             {"model": f"da3-{preset}", "views": "4", "H": "504", "W": "504", "case": "ray_consistent"})
+        print(f"da3-{preset} ray_consistent: extrinsics[0] {o['extrinsics'][0].tolist()} intrinsics[0] {o['intrinsics'][0].tolist()}",
               flush=True)
 
 

@@ -122,6 +122,9 @@ public protocol BackendExecution: AnyObject {
     /// With `intermediates` the result also holds the upsampled map and the logits (for observers).
     func outputStage(_ op: Backend.OutputStageOp, _ x: Value, height: Int, width: Int,
                      columns: [Float], rows: [Float], intermediates: Bool) -> OutputStageResult<Value>
+    /// LayerNorm of every pixel's channel vector of a (C, h, w) map, in place (the auxiliary ray
+    /// head's `Permute → LayerNorm → Permute`; `BackendOperation.rayHead`).
+    func normalizeChannels(_ x: inout Value, _ norm: Backend.LayerNormOp)
 }
 
 extension BackendExecution {
@@ -143,6 +146,11 @@ extension BackendExecution {
     }
 
     public func conv(_ op: Backend.ConvOp, _ x: Value) -> Value { conv(op, x, reluInput: false, residual: nil) }
+
+    /// Backends whose `require(.rayHead)` throws never run it.
+    public func normalizeChannels(_ x: inout Value, _ norm: Backend.LayerNormOp) {
+        preconditionFailure("unreachable: this backend refuses the ray head (require(.rayHead))")
+    }
 }
 
 /// What the output stage produces: depth (exp of the first logit) and confidence (exp + 1 of the

@@ -6,6 +6,8 @@ public enum BackendOperation: String, Sendable {
     case tokenRows = "token-row copy (DPT head of da3metric-large / da3mono-large)"
     /// `ComputeBackend.swiGLU` (DA3-GIANT).
     case swiGLU = "SwiGLU MLP (da3-giant)"
+    /// `BackendExecution.normalizeChannels`: the DualDPT head's auxiliary ray branch (`use_ray_pose`).
+    case rayHead = "auxiliary ray head (--use-ray-pose)"
 }
 
 /// A backend cannot run an operator a model needs.

@@ -1,7 +1,7 @@
 import DA3Kernels
 
 // The operators only the DA3 family's other models use (Giant's SwiGLU, the DPT head's token rows)
-// are not on Vulkan yet: such a model is refused at load with `BackendUnsupportedError`.
+// and the auxiliary ray head (`normalizeChannels`, the protocol's unreachable default) are not on Vulkan yet: such a model is refused at load with `BackendUnsupportedError`.
 extension VulkanBackend {
     public func swiGLU(_ parameters: SwiGLUParameters, from loader: any ParameterLoader) throws -> VulkanMLPBranch {
         throw BackendUnsupportedError(backend: "Vulkan", operation: .swiGLU)
