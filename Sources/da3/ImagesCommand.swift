@@ -58,8 +58,8 @@ struct ImagesCommand: ParsableCommand {
     @Flag(name: .customLong("use-ray-pose"), help: "Cameras from the auxiliary ray head and the official ray-to-pose solve (RANSAC) instead of the camera decoder.")
     var useRayPose = false
 
-    @Option(name: .customLong("ray-pose-seed"), help: "--use-ray-pose: seed of the RANSAC draws (they equal the official code's after torch.manual_seed(seed)).")
-    var rayPoseSeed: UInt64 = 0
+    @Option(name: .customLong("ray-pose-seed"), help: "--use-ray-pose: seed of the RANSAC draws (default 0; they equal the official code's after torch.manual_seed(seed)).")
+    var rayPoseSeed: UInt64?
 
     @Option(name: .long, help: "exact (FP32, matches the official model), fast (the fastest reduced-precision kernels this CPU has, by a cached measurement; exact where none is faster) or int8 (int8 linear layers; needs AVX512-VNNI and AVX512-BF16).")
     var precision: String = "exact"
@@ -119,6 +119,9 @@ struct ImagesCommand: ParsableCommand {
             }
             strategy = s
         }
+        if rayPoseSeed != nil && !useRayPose {
+            throw UsageError("--ray-pose-seed needs --use-ray-pose (the camera decoder draws nothing at random)")
+        }
         // fast: the kernels `PrecisionChoice` measures best here (the exact ones where none is faster).
         guard let precisionMode = Precision(rawValue: precision.lowercased()) else {
             throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast or int8)")
@@ -138,7 +141,7 @@ struct ImagesCommand: ParsableCommand {
         }
         return SceneRun.Plan(files: files, model: model, precision: precisionMode, formats: list,
                              options: SceneOptions(processRes: processRes, method: method, referenceViewStrategy: strategy,
-                                                   rayPose: useRayPose ? RayPose.Options(seed: rayPoseSeed) : nil),
+                                                   rayPose: useRayPose ? RayPose.Options(seed: rayPoseSeed ?? 0) : nil),
                              cameras: cameras, colmapCameras: colmapPoses, output: URL(fileURLWithPath: outputDir),
                              export: SceneExportOptions(confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints),
                              json: json, quiet: quiet)

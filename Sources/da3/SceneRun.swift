@@ -56,6 +56,8 @@ struct SceneRun {
                 },
                 "reference_view": scene.referenceView.map { $0 as Any } ?? NSNull(),
                 "posed": cameras != nil,
+                "cameras_from": plan.options.rayPose == nil ? "camera_decoder" : "ray_pose",
+                "ray_pose_seed": plan.options.rayPose.map { $0.seed as Any } ?? NSNull(),
                 "outputs": written.map(\.path),
                 "timings_ms": ["decode": decodeMs, "load_model": loadMs, "inference": inferenceMs, "write": writeMs,
                                "total": ms(start)],

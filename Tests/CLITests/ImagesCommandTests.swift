@@ -53,6 +53,29 @@ final class ImagesCommandTests: TemporaryDirectoryTestCase {
         print("da3 images read back:", check)
     }
 
+    /// --use-ray-pose: cameras from the ray head's rays and the RANSAC solve, drawn from the seed;
+    /// the library call gives the same scene.
+    func testRayPoseCameras() throws {
+        let images = try writeImages()
+        let out = path("ray")
+        let r = try CLIRunner.run(["images"] + images + ["--model", tiny, "--output-dir", out, "--process-res", "98",
+                                                         "--use-ray-pose", "--ray-pose-seed", "3", "--formats", "npz,glb", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(summary["cameras_from"] as? String, "ray_pose")
+        XCTAssertEqual(summary["ray_pose_seed"] as? Int, 3)
+        let scene = try SceneFile(npz: URL(fileURLWithPath: out).appendingPathComponent("scene.npz"))
+        let estimator = try DepthEstimator(modelPath: tiny + "/model.safetensors")
+        let library = try estimator.estimateScene(imagesAt: images.map { URL(fileURLWithPath: $0) },
+                                                  options: SceneOptions(processRes: 98, rayPose: RayPose.Options(seed: 3)))
+        XCTAssertEqual(scene.extrinsics, library.extrinsics.flatMap { $0 })
+        XCTAssertEqual(scene.intrinsics, library.views.flatMap(\.intrinsics.matrix))
+        let decoder = try estimator.estimateScene(imagesAt: images.map { URL(fileURLWithPath: $0) },
+                                                  options: SceneOptions(processRes: 98))
+        XCTAssertNotEqual(scene.extrinsics, decoder.extrinsics.flatMap { $0 }, "the cameras come from the rays")
+        XCTAssertEqual(library.views.map(\.depth), decoder.views.map(\.depth), "depth does not depend on where cameras come from")
+    }
+
     func testKnownCamerasComeBackAsGiven() throws {
         let images = try writeImages()
         var cameras: [[String: Any]] = []
@@ -133,6 +156,11 @@ final class ImagesCommandTests: TemporaryDirectoryTestCase {
                 XCTAssertGreaterThan(r, 0.9995, "\(mode) view \(v): depth correlation with exact \(r)")
             }
         }
+    }
+
+    func testRayPoseSeedWithoutRayPose() throws {
+        let images = try writeImages()
+        try expectFailure(images + ["--ray-pose-seed", "1"], mentions: ["--ray-pose-seed", "--use-ray-pose"])
     }
 
     func testOneImageWithReferenceViewStrategy() throws {
