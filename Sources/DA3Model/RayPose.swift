@@ -1,4 +1,5 @@
 import DA3Core
+import DA3Kernels
 import Foundation
 
 /// Cameras from the auxiliary head's ray maps: the official `use_ray_pose` solve
@@ -98,26 +99,22 @@ public enum RayPose {
         }
         let order = descending(weight, Array(0..<n))
         let candidate = Array(order.prefix(candidates))
-        var bestScore = -Double.infinity, bestMask: [Bool] = []
-        for group in groups {
-            let h = homography(group.map { candidate[$0] }, src: src, dst: dst, weight: weight).map(Float.init)
-            var score = 0.0
-            var mask = [Bool](repeating: false, count: n)
-            for p in 0..<n {
-                let (x, y) = (src[2 * p], src[2 * p + 1])
-                let pz = h[6] * x + h[7] * y + h[8]
-                let px = (h[0] * x + h[1] * y + h[2]) / pz, py = (h[3] * x + h[4] * y + h[5]) / pz
-                let (dx, dy) = (px - dst[2 * p], py - dst[2 * p + 1])
-                if (dx * dx + dy * dy).squareRoot() < reprojectionThreshold {
-                    mask[p] = true
-                    score += Double(weight[p])
+        // Each group's score on all points, groups spread over the engine threads (each score is
+        // summed in point order, so the choice does not depend on the threading).
+        let homographies = groups.map { group in homography(group.map { candidate[$0] }, src: src, dst: dst, weight: weight).map(Float.init) }
+        var scores = [Double](repeating: 0, count: homographies.count)
+        scores.withUnsafeMutableBufferPointer { out in
+            let results = UncheckedBox(out.baseAddress!)
+            Parallel.forEachChunk(homographies.count, costPerItem: 20 * n) { range in
+                for g in range {
+                    var score = 0.0
+                    for p in 0..<n where isInlier(p, homographies[g], src: src, dst: dst) { score += Double(weight[p]) }
+                    results.value[g] = score
                 }
             }
-            if score > bestScore {
-                bestScore = score
-                bestMask = mask
-            }
         }
+        let best = scores.indices.max { scores[$0] < scores[$1] }!  // the first maximum, as torch.argmax
+        let bestMask = (0..<n).map { isInlier($0, homographies[best], src: src, dst: dst) }
         let inliers = (0..<n).filter { bestMask[$0] }
         var chosen = descending(weight, inliers)
         if chosen.count > maxInliers {
@@ -139,6 +136,16 @@ public enum RayPose {
         }
         return Fit(rotation: q, centre: centre.map { $0 / total }, focal: (1 / l[0], 1 / l[4]),
                    principal: (l[6] + 1, l[7] + 1))
+    }
+
+    /// Whether point p reprojects through h within the threshold (NaN: no).
+    @inline(__always)
+    static func isInlier(_ p: Int, _ h: [Float], src: [Float], dst: [Float]) -> Bool {
+        let (x, y) = (src[2 * p], src[2 * p + 1])
+        let pz = h[6] * x + h[7] * y + h[8]
+        let px = (h[0] * x + h[1] * y + h[2]) / pz, py = (h[3] * x + h[4] * y + h[5]) / pz
+        let (dx, dy) = (px - dst[2 * p], py - dst[2 * p + 1])
+        return (dx * dx + dy * dy).squareRoot() < reprojectionThreshold
     }
 
     /// Indices sorted by descending weight (stable).

@@ -68,8 +68,10 @@ final class AnyViewFullSizeTests: XCTestCase {
                 }
                 // The solve alone on the official rays.
                 var generator = TorchGenerator(seed: rayPose!.seed)
-                let solved = try RayPose.cameras(try RayPoseTests.officialMaps(golden), imageWidth: 504, imageHeight: 504,
-                                                 generator: &generator)
+                let officialMaps = try RayPoseTests.officialMaps(golden)
+                let solveStart = Date()
+                let solved = try RayPose.cameras(officialMaps, imageWidth: 504, imageHeight: 504, generator: &generator)
+                line += String(format: " | solve %.3f s", Date().timeIntervalSince(solveStart))
                 let err = RayPoseTests.cameraError(solved, extrinsics: try golden.floats("extrinsics"),
                                                    intrinsics: try golden.floats("intrinsics"))
                 XCTAssertLessThanOrEqual(err, 1e-4, "\(config.name) solve on the official rays")
