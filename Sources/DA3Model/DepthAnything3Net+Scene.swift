@@ -42,9 +42,9 @@ extension DepthAnything3Net {
     /// The camera encoder (read on first use), nil when the checkpoint has none.
     func encoder() throws -> CameraEncoder? {
         guard let source = cameraEncoderSource else { return nil }
-        return try encoderLock.withLock {
+        return try lazyPartsLock.withLock {
             if let loadedEncoder { return loadedEncoder }
-            let encoder = try CameraEncoder(WeightLoader(source: source, prefix: cameraEncoderPrefix), config: config)
+            let encoder = try CameraEncoder(WeightLoader(source: source, prefix: keyPrefix), config: config)
             loadedEncoder = encoder
             return encoder
         }
@@ -59,13 +59,13 @@ extension DepthAnything3Net {
 
     /// The ray head (read on first use).
     func loadedRayHead() throws -> RayHead<B> {
-        try encoderLock.withLock {
+        try lazyPartsLock.withLock {
             if let rayHead { return rayHead }
             guard config.head == .dualDPT else {
                 throw CheckpointError(file: config.name, reason: "this model has no auxiliary ray head")
             }
             try backend.require(.rayHead)
-            let head = try RayHead(backend, WeightLoader(source: rayHeadSource, prefix: cameraEncoderPrefix), config: config)
+            let head = try RayHead(backend, WeightLoader(source: rayHeadSource, prefix: keyPrefix), config: config)
             rayHead = head
             return head
         }

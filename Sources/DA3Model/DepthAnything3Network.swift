@@ -47,11 +47,13 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
     /// first pass with known cameras (`cameraEncoder()`), not at load, since every other pass leaves
     /// them untouched (28.7 MB for DA3-Small: ~20 ms of every load and that much resident memory).
     let cameraEncoderSource: WeightSource?
-    let cameraEncoderPrefix: String
-    let encoderLock = NSLock()
+    /// The checkpoint's root of this network (for the parts read on first use).
+    let keyPrefix: String
+    /// Guards the parts read on first use (camera encoder, ray head).
+    let lazyPartsLock = NSLock()
     var loadedEncoder: CameraEncoder?
     /// The checkpoint, for the auxiliary ray head: read on the first `use_ray_pose` pass
-    /// (`loadedRayHead()`), under `encoderLock`.
+    /// (`loadedRayHead()`), under `lazyPartsLock`.
     let rayHeadSource: WeightSource
     var rayHead: RayHead<B>?
 
@@ -83,7 +85,7 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
         camera = config.hasCamera ? try CameraDecoder(loader, config: config) : nil
         let encoderRoot = keyPrefix + CheckpointKeys.CameraEncoder.root
         cameraEncoderSource = config.hasCamera && source.unusedKeys(used: []).contains { $0.hasPrefix(encoderRoot) } ? source : nil
-        cameraEncoderPrefix = keyPrefix
+        self.keyPrefix = keyPrefix
         rayHeadSource = source
         try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes)
     }

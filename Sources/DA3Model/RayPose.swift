@@ -126,8 +126,8 @@ public enum RayPose {
             throw Failure(view: view, reason: "\(chosen.count) inliers; a homography needs at least 4")
         }
         var a = homography(chosen, src: src, dst: dst, weight: weight)
-        if RayPoseAlgebra.determinant3(a) < 0 { a = a.map { -$0 } }
-        let (q, lRaw) = RayPoseAlgebra.ql(a)
+        if SmallLinearAlgebra.determinant3(a) < 0 { a = a.map { -$0 } }
+        let (q, lRaw) = SmallLinearAlgebra.ql(a)
         let l = lRaw.map { $0 / lRaw[8] }
         var centre = [0.0, 0.0, 0.0], total = 0.0
         for p in 0..<n where weight[p] != 0 {
@@ -171,7 +171,7 @@ public enum RayPose {
             }
         }
         for i in 0..<9 { for j in 0..<i { m[i * 9 + j] = m[j * 9 + i] } }
-        let h = RayPoseAlgebra.smallestEigenvector(m, n: 9)
+        let h = SmallLinearAlgebra.smallestEigenvector(m, n: 9)
         return h.map { $0 / h[8] }
     }
 

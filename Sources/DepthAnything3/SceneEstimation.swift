@@ -180,7 +180,7 @@ extension DepthEstimator {
         if let inputExtrinsics, let givenK = scene.intrinsics {
             let scale: Double
             do {
-                scale = try SceneCameraAlignment.umeyamaScale(source: inputExtrinsics, target: out.extrinsics)
+                scale = try SceneCameraAlignment.inputScale(source: inputExtrinsics, target: out.extrinsics)
             } catch let failure as SceneCameraAlignment.Failure {
                 throw SceneError(file: first, reason: failure.description)
             }

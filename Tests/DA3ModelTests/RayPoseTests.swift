@@ -137,7 +137,7 @@ final class RayPoseTests: XCTestCase {
         func column(_ x: [Double], _ j: Int) -> [Double] { (0..<9).map { x[$0 * 9 + j] } }
         func row(_ x: [Double], _ i: Int) -> [Double] { Array(x[(i * 9)..<(i * 9 + 9)]) }
         for i in 0..<9 { for j in 0..<9 { m[i * 9 + j] = Self.dot(column(b, i), column(b, j)) } }
-        let v = RayPoseAlgebra.smallestEigenvector(m, n: 9)
+        let v = SmallLinearAlgebra.smallestEigenvector(m, n: 9)
         let mv = (0..<9).map { Self.dot(row(m, $0), v) }
         let lambda = Self.dot(v, mv)
         XCTAssertEqual(Self.dot(v, v), 1, accuracy: 1e-12)
@@ -149,7 +149,7 @@ final class RayPoseTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(Self.dot(u, mu) / Self.dot(u, u), lambda - 1e-9)
         }
         let a = (0..<9).map { _ in Double.random(in: -2...2, using: &rng) }
-        let (q, l) = RayPoseAlgebra.ql(a)
+        let (q, l) = SmallLinearAlgebra.ql(a)
         for i in 0..<3 {
             for j in 0..<3 {
                 let qtq = Self.dot((0..<3).map { q[$0 * 3 + i] }, (0..<3).map { q[$0 * 3 + j] })

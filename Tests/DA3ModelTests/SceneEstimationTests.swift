@@ -50,4 +50,34 @@ final class SceneEstimationTests: XCTestCase {
         XCTAssertThrowsError(try SceneCameraAlignment.umeyamaScale(source: Array(input.prefix(2)),
                                                                    target: (0..<2).map { Array(predicted[(12 * $0)..<(12 * $0 + 12)]) }))
     }
+
+    /// From 10 known cameras on, upstream aligns with RANSAC on draws of np.random.default_rng(42):
+    /// the scales of tools/reference/make_alignment_goldens.py (outlier centres, so RANSAC and the
+    /// plain alignment differ there).
+    func testRANSACAlignmentMatchesOfficial() throws {
+        let golden = try SafeTensorsFile(url: Fixtures.url("anyview/alignment.safetensors"))
+        for n in [4, 9, 10, 12, 16, 25] {
+            let given = try golden.floats("given_\(n)"), predicted = try golden.floats("predicted_\(n)")
+            let source = (0..<n).map { Array(given[(16 * $0)..<(16 * $0 + 16)]) }
+            let target = (0..<n).map { Array(predicted[(12 * $0)..<(12 * $0 + 12)]) }
+            let scale = try SceneCameraAlignment.inputScale(source: source, target: target)
+            let reference = Double(try golden.floats("scale_\(n)")[0]), plain = Double(try golden.floats("plain_scale_\(n)")[0])
+            XCTAssertEqual(scale, reference, accuracy: 1e-6 * reference, "\(n) views")
+            if n >= SceneCameraAlignment.ransacViews { XCTAssertGreaterThan(abs(plain - reference), 1e-3 * reference, "\(n) views") }
+        }
+    }
+
+    /// NumPyGenerator draws what np.random.default_rng(42).choice(n, size, replace=False) draws.
+    func testNumPyGeneratorEqualsNumPy() throws {
+        let golden = try SafeTensorsFile(url: Fixtures.url("anyview/alignment.safetensors"))
+        for n in [10, 11, 16, 25, 100] {
+            let size = max(3, (n + 1) / 2)
+            let reference = try golden.floats("choice_\(n)_\(size)")
+            var generator = NumPyGenerator(seed: 42)
+            for draw in 0..<10 {
+                XCTAssertEqual(generator.choice(n, size: size).map(Float.init), Array(reference[(draw * size)..<((draw + 1) * size)]),
+                               "n \(n) draw \(draw)")
+            }
+        }
+    }
 }

@@ -1,9 +1,8 @@
-/// The small dense linear algebra of the ray-to-pose solve, in double precision.
-enum RayPoseAlgebra {
-    /// The unit eigenvector of the smallest eigenvalue of a symmetric n x n matrix (row-major),
-    /// by cyclic Jacobi rotations: for AᵀA it is A's right singular vector of the smallest singular
-    /// value (the last row of `torch.linalg.svd(A).Vh`, up to sign).
-    static func smallestEigenvector(_ matrix: [Double], n: Int) -> [Double] {
+/// Small dense linear algebra in double precision (the ray-to-pose solve, the scene alignment).
+enum SmallLinearAlgebra {
+    /// Eigenvalues (ascending) and unit eigenvectors (`vectors[k]` for `values[k]`) of a symmetric
+    /// n x n matrix (row-major), by cyclic Jacobi rotations.
+    static func symmetricEigen(_ matrix: [Double], n: Int) -> (values: [Double], vectors: [[Double]]) {
         var a = matrix
         var v = [Double](repeating: 0, count: n * n)
         for i in 0..<n { v[i * n + i] = 1 }
@@ -38,8 +37,15 @@ enum RayPoseAlgebra {
                 }
             }
         }
-        let smallest = (0..<n).min { a[$0 * n + $0] < a[$1 * n + $1] }!
-        return (0..<n).map { v[$0 * n + smallest] }
+        let order = (0..<n).sorted { a[$0 * n + $0] < a[$1 * n + $1] }
+        return (order.map { a[$0 * n + $0] }, order.map { k in (0..<n).map { v[$0 * n + k] } })
+    }
+
+    /// The unit eigenvector of the smallest eigenvalue of a symmetric n x n matrix: for AᵀA it is
+    /// A's right singular vector of the smallest singular value (the last row of
+    /// `torch.linalg.svd(A).Vh`, up to sign).
+    static func smallestEigenvector(_ matrix: [Double], n: Int) -> [Double] {
+        symmetricEigen(matrix, n: n).vectors[0]
     }
 
     /// A = Q L with Q orthogonal and L lower triangular with a positive diagonal (row-major 3x3),
