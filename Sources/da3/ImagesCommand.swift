@@ -23,7 +23,8 @@ struct ImagesCommand: ParsableCommand {
 
             --poses CAMERAS.json conditions the pass on known cameras: a JSON list, one \
             {"extrinsics": 4x4 or 3x4 world-to-camera, "intrinsics": 3x3 in input pixels} per image; or a \
-            COLMAP text model folder (cameras.txt, images.txt), images matched by file name. Outputs then \
+            COLMAP model folder (cameras.bin and images.bin, or cameras.txt and images.txt), images matched \
+            by file name. Outputs then \
             use the given cameras and their scale (depth divided by the Umeyama scale between predicted and \
             given camera centres, as the official align_to_input_ext_scale).
 
@@ -52,7 +53,7 @@ struct ImagesCommand: ParsableCommand {
     @Option(name: .customLong("ref-view-strategy"), help: "Reference view from 3 views on: saddle_balanced (default), saddle_sim_range, first or middle.")
     var refViewStrategy: String?
 
-    @Option(name: .long, help: ArgumentHelp("Known cameras: a JSON list of {\"extrinsics\", \"intrinsics\"}, one per image, or a COLMAP text model folder (cameras.txt, images.txt; images matched by file name).", valueName: "cameras.json"))
+    @Option(name: .long, help: ArgumentHelp("Known cameras: a JSON list of {\"extrinsics\", \"intrinsics\"}, one per image, or a COLMAP model folder (cameras.bin and images.bin, or the .txt files; images matched by file name).", valueName: "cameras.json"))
     var poses: String?
 
     @Flag(name: .customLong("use-ray-pose"), help: "Cameras from the auxiliary ray head and the official ray-to-pose solve (RANSAC) instead of the camera decoder.")

@@ -76,6 +76,18 @@ final class ImagesCommandTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(library.views.map(\.depth), decoder.views.map(\.depth), "depth does not depend on where cameras come from")
     }
 
+    /// `--poses` on a binary COLMAP model (what COLMAP and the official exporter write).
+    func testBinaryCOLMAPModelAsPoses() throws {
+        let images = try writeImages()
+        let out = path("colmap-bin")
+        let r = try CLIRunner.run(["images"] + images + ["--model", tiny, "--output-dir", out, "--process-res", "98",
+                                                         "--poses", Fixtures.url("colmap/bin").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let scene = try SceneFile(npz: URL(fileURLWithPath: out).appendingPathComponent("scene.npz"))
+        let given = try SceneCamera.load(colmapModelAt: Fixtures.url("colmap/bin"), imageNames: images)
+        for i in 0..<3 { XCTAssertEqual(Array(scene.extrinsics[(12 * i)..<(12 * i + 12)]), Array(given[i].extrinsics.prefix(12))) }
+    }
+
     func testKnownCamerasComeBackAsGiven() throws {
         let images = try writeImages()
         var cameras: [[String: Any]] = []

@@ -80,4 +80,48 @@ final class SceneEstimationTests: XCTestCase {
             }
         }
     }
+
+    /// `--poses FOLDER`: a COLMAP model written by pycolmap (tools/scene/make_colmap_fixture.py) as
+    /// binary and as text gives the same cameras, as written.
+    func testCOLMAPBinaryAndTextModelsGiveTheCamerasWritten() throws {
+        let names = ["photos/view0.png", "view1.png", "view2.png"]
+        let binary = try SceneCamera.load(colmapModelAt: Fixtures.url("colmap/bin"), imageNames: names)
+        let text = try SceneCamera.load(colmapModelAt: Fixtures.url("colmap/txt"), imageNames: names)
+        XCTAssertEqual(binary, text)
+        XCTAssertEqual(binary[0].intrinsics, [61, 0, 41, 0, 62.5, 36, 0, 0, 1])             // PINHOLE
+        XCTAssertEqual(binary[1].intrinsics, [70, 0, 42, 0, 70, 35.5, 0, 0, 1])             // SIMPLE_RADIAL
+        XCTAssertEqual(binary[2].intrinsics, [80, 0, 49, 0, 81, 42, 0, 0, 1])               // OPENCV, distortion ignored
+        for (i, camera) in binary.enumerated() {
+            let a = 0.2 * Float(i)
+            let expected: [Float] = [cos(a), 0, sin(a), 0.3 * Float(i), 0, 1, 0, -0.1, -sin(a), 0, cos(a), 0.2 * Float(i), 0, 0, 0, 1]
+            for (x, y) in zip(camera.extrinsics, expected) { XCTAssertEqual(x, y, accuracy: 1e-6, "image \(i)") }
+            XCTAssertNil(camera.problem)
+        }
+        // Scaled to the images' sizes where they differ from the cameras'.
+        let scaled = try SceneCamera.load(colmapModelAt: Fixtures.url("colmap/bin"), imageNames: names,
+                                          imageSizes: [(168, 140), (84, 70), (98, 84)])
+        XCTAssertEqual(scaled[0].intrinsics, [122, 0, 82, 0, 125, 72, 0, 0, 1])
+    }
+
+    /// A truncated or unknown binary model is refused naming the file.
+    func testBadCOLMAPBinaryModelIsNamed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("colmap-bad-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cameras = try Data(contentsOf: Fixtures.url("colmap/bin/cameras.bin"))
+        let images = try Data(contentsOf: Fixtures.url("colmap/bin/images.bin"))
+        try cameras.write(to: dir.appendingPathComponent("cameras.bin"))
+        try images.prefix(images.count - 30).write(to: dir.appendingPathComponent("images.bin"))
+        XCTAssertThrowsError(try SceneCamera.load(colmapModelAt: dir, imageNames: ["view0.png"])) { error in
+            XCTAssertTrue("\(error)".contains("images.bin") && "\(error)".contains("truncated"), "\(error)")
+        }
+        var unknown = cameras
+        unknown[12] = 99  // camera 1's model id
+        try unknown.write(to: dir.appendingPathComponent("cameras.bin"))
+        try images.write(to: dir.appendingPathComponent("images.bin"))
+        XCTAssertThrowsError(try SceneCamera.load(colmapModelAt: dir, imageNames: ["view0.png"])) { error in
+            XCTAssertTrue("\(error)".contains("cameras.bin") && "\(error)".contains("unknown camera model id 99"), "\(error)")
+        }
+    }
 }
