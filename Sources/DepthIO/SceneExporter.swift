@@ -6,7 +6,8 @@ public enum SceneFormat: String, Sendable, CaseIterable {
     case npz
     /// `scene.glb`: the fused cloud in the world frame (glTF axes, centred) with camera frusta.
     case glb
-    /// `colmap/cameras.txt`, `images.txt`, `points3D.txt`: a COLMAP text model at the input sizes.
+    /// `colmap/cameras.bin`, `images.bin`, `points3D.bin`: a COLMAP model at the input sizes, as the
+    /// official exporter writes it (or the `.txt` files with `SceneExportOptions.colmapText`).
     case colmap
     /// `scene.ply`: the fused cloud in the world frame (OpenCV axes).
     case ply
@@ -41,11 +42,15 @@ public struct SceneExportOptions: Sendable {
     public var maxPoints: Int
     /// Camera frusta in the GLB (default on).
     public var showCameras: Bool
+    /// The COLMAP model as text (`cameras.txt`, ...) instead of COLMAP's binary form (default off).
+    public var colmapText: Bool
 
-    public init(confThreshPercentile: Double = 40, maxPoints: Int = 1_000_000, showCameras: Bool = true) {
+    public init(confThreshPercentile: Double = 40, maxPoints: Int = 1_000_000, showCameras: Bool = true,
+                colmapText: Bool = false) {
         self.confThreshPercentile = confThreshPercentile
         self.maxPoints = maxPoints
         self.showCameras = showCameras
+        self.colmapText = colmapText
     }
 }
 

@@ -10,7 +10,7 @@ public struct SceneResult: Sendable {
     public var extrinsics: [[Float]]
     /// The reference view (defines the world frame) when the cameras were predicted; nil when given.
     public var referenceView: Int?
-    /// Per view: a name for exports that list images (COLMAP `images.txt`), e.g. the file name.
+    /// Per view: a name for exports that list images (COLMAP `images.bin` / `images.txt`), e.g. the file name.
     public var names: [String]
 
     /// Bundles per-view results (one size) with their cameras.

@@ -17,8 +17,9 @@ struct ImagesCommand: ParsableCommand {
 
             --formats: npz writes DIR/scene.npz with depth (N,H,W) f4, conf (N,H,W) f4, extrinsics (N,3,4) f4 \
             (world-to-camera), intrinsics (N,3,3) f4 and image (N,H,W,3) u1, in input order; glb DIR/scene.glb \
-            (the fused point cloud in glTF axes, centred, with camera frusta); colmap DIR/colmap/cameras.txt, \
-            images.txt, points3D.txt (COLMAP text model at the input sizes; *_resize methods only); ply \
+            (the fused point cloud in glTF axes, centred, with camera frusta); colmap DIR/colmap/cameras.bin, \
+            images.bin, points3D.bin (COLMAP model at the input sizes, binary as the official exporter writes \
+            it, or .txt with --colmap-text; *_resize methods only); ply \
             DIR/scene.ply (the fused cloud in world axes); npy DIR/<stem>.depth.npy per view.
 
             --poses CAMERAS.json conditions the pass on known cameras: a JSON list, one \
@@ -70,6 +71,9 @@ struct ImagesCommand: ParsableCommand {
 
     @Option(name: .customLong("num-max-points"), help: "glb, ply: keep at most this many points (evenly spaced).")
     var numMaxPoints: Int = 1_000_000
+
+    @Flag(name: .customLong("colmap-text"), help: "colmap: write the model as text (cameras.txt, images.txt, points3D.txt) instead of COLMAP's binary form, which the official exporter writes.")
+    var colmapText = false
 
     @Flag(name: .long, help: "Print a JSON summary on standard output (views, reference view, outputs, timings).")
     var json = false
@@ -144,7 +148,8 @@ struct ImagesCommand: ParsableCommand {
                              options: SceneOptions(processRes: processRes, method: method, referenceViewStrategy: strategy,
                                                    rayPose: useRayPose ? RayPose.Options(seed: rayPoseSeed ?? 0) : nil),
                              cameras: cameras, colmapCameras: colmapPoses, output: URL(fileURLWithPath: outputDir),
-                             export: SceneExportOptions(confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints),
+                             export: SceneExportOptions(confThreshPercentile: confThreshPercentile, maxPoints: numMaxPoints,
+                                                        colmapText: colmapText),
                              json: json, quiet: quiet)
     }
 }

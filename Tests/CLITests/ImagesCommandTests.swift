@@ -49,8 +49,18 @@ final class ImagesCommandTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(check["glb_cameras"] as? Int, 3)
         let colmap = try XCTUnwrap(check["colmap"] as? [String: Any])
         XCTAssertEqual(colmap["round_trip"] as? Bool, true)
+        XCTAssertEqual(colmap["binary"] as? Bool, true, "COLMAP's binary form, as the official exporter writes")
         XCTAssertGreaterThan(colmap["points3D"] as? Int ?? 0, 0)
         print("da3 images read back:", check)
+        // --colmap-text: the same model as text.
+        let text = path("scene-text")
+        let t = try CLIRunner.run(["images"] + images + ["--model", tiny, "--output-dir", text, "--process-res", "98",
+                                                         "--formats", "npz,colmap", "--colmap-text"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        let textColmap = try XCTUnwrap(try checkScene(text, stems: [])["colmap"] as? [String: Any])
+        XCTAssertEqual(textColmap["binary"] as? Bool, false)
+        XCTAssertEqual(textColmap["points3D"] as? Int, colmap["points3D"] as? Int)
+        XCTAssertEqual(textColmap["round_trip"] as? Bool, true)
     }
 
     /// --use-ray-pose: cameras from the ray head's rays and the RANSAC solve, drawn from the seed;

@@ -38,7 +38,7 @@ final class SceneReadmeExampleTests: TemporaryDirectoryTestCase {
         }
         let out = tempDir.appendingPathComponent("scene")
         try sceneExample(photos: photos, camerasFile: nil, outputDirectory: out, model: Fixtures.url("tiny").path, processRes: 84)
-        for name in ["scene.npz", "scene.glb", "colmap/cameras.txt", "colmap/images.txt", "colmap/points3D.txt"] {
+        for name in ["scene.npz", "scene.glb", "colmap/cameras.bin", "colmap/images.bin", "colmap/points3D.bin"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name)
         }
     }

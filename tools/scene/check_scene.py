@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Independent reader for the files `da3 images` writes (scene.npz, scene.glb, scene.ply, the COLMAP
-text model, <stem>.depth.npy): parses each with its own small reader (Python standard library only;
+model (binary or text), <stem>.depth.npy): parses each with its own small reader (Python standard library only;
 numpy, trimesh and pycolmap are used in addition when installed), checks shapes and contents against each
-other, and round-trips the COLMAP model (parse, write back as text, parse again, compare).
+other, and round-trips the COLMAP model (parse, write back as binary and as text, parse again, compare).
 
     python3 tools/scene/check_scene.py DIR [--npy STEM ...]
 
@@ -15,7 +15,8 @@ Checks (any failure: message on stderr, exit 1):
           the points equal the PLY's points under one rigid map diag(1,-1,-1)·[R0|t0] plus a shift
   colmap  one PINHOLE camera per view (the npz intrinsics scaled to the camera size), one image per
           view (its quaternion and translation give the npz extrinsics), every 3D point observed by
-          one 2D point whose reprojection lies within 1e-2 px; the text round trip is lossless
+          one 2D point whose reprojection lies within 1e-2 px; the binary and text round trips are
+          lossless (a binary model is written back byte for byte)
 Prints a JSON summary on stdout.
 """
 
@@ -169,7 +170,91 @@ def check_glb(path: str, views: int):
 
 # ---------------- COLMAP text model ----------------
 
+CAMERA_MODELS = {0: ("SIMPLE_PINHOLE", 3), 1: ("PINHOLE", 4), 2: ("SIMPLE_RADIAL", 4), 3: ("RADIAL", 5),
+                 4: ("OPENCV", 8), 5: ("OPENCV_FISHEYE", 8), 6: ("FULL_OPENCV", 12), 7: ("FOV", 5),
+                 8: ("SIMPLE_RADIAL_FISHEYE", 4), 9: ("RADIAL_FISHEYE", 5), 10: ("THIN_PRISM_FISHEYE", 12),
+                 11: ("RAD_TAN_THIN_PRISM_FISHEYE", 16)}
+
+
 def parse_colmap(folder: str) -> dict:
+    """The binary model (cameras.bin, images.bin, points3D.bin) where present, else the text one."""
+    if os.path.exists(os.path.join(folder, "cameras.bin")):
+        return parse_colmap_bin(folder)
+    return parse_colmap_text(folder)
+
+
+def parse_colmap_bin(folder: str) -> dict:
+    def read(name):
+        with open(os.path.join(folder, name), "rb") as f:
+            return f.read()
+
+    def reader(data):
+        pos = [0]
+
+        def take(fmt):
+            v = struct.unpack_from("<" + fmt, data, pos[0])
+            pos[0] += struct.calcsize("<" + fmt)
+            return v
+
+        def name():
+            end = data.index(b"\0", pos[0])
+            s = data[pos[0]:end].decode()
+            pos[0] = end + 1
+            return s
+        return take, name, pos
+
+    cameras = {}
+    take, _, pos = reader(read("cameras.bin"))
+    for _ in range(take("Q")[0]):
+        cid, mid, w, h = take("iiQQ")
+        model, count = CAMERA_MODELS[mid]
+        cameras[cid] = {"model": model, "width": w, "height": h, "params": list(take(f"{count}d"))}
+    images = {}
+    data = read("images.bin")
+    take, name, pos = reader(data)
+    for _ in range(take("Q")[0]):
+        iid, = take("I")
+        q, t = list(take("4d")), list(take("3d"))
+        cam, = take("I")
+        nm = name()
+        pts = [take("ddq") for _ in range(take("Q")[0])]
+        images[iid] = {"q": q, "t": t, "camera": cam, "name": nm, "points2D": [(x, y, p) for x, y, p in pts]}
+    if pos[0] != len(data):
+        fail("colmap: images.bin has trailing bytes")
+    points = {}
+    take, _, pos = reader(read("points3D.bin"))
+    for _ in range(take("Q")[0]):
+        pid, = take("Q")
+        xyz, rgb, err = list(take("3d")), list(take("3B")), take("d")[0]
+        track = [take("II") for _ in range(take("Q")[0])]
+        points[pid] = {"xyz": xyz, "rgb": rgb, "error": err, "track": [(a, b) for a, b in track]}
+    return {"cameras": cameras, "images": images, "points": points}
+
+
+def write_colmap_bin(model: dict, folder: str) -> None:
+    os.makedirs(folder, exist_ok=True)
+    ids = {name: mid for mid, (name, _) in CAMERA_MODELS.items()}
+    with open(os.path.join(folder, "cameras.bin"), "wb") as f:
+        f.write(struct.pack("<Q", len(model["cameras"])))
+        for cid, c in sorted(model["cameras"].items()):
+            f.write(struct.pack("<iiQQ", cid, ids[c["model"]], c["width"], c["height"]))
+            f.write(struct.pack(f"<{len(c['params'])}d", *c["params"]))
+    with open(os.path.join(folder, "images.bin"), "wb") as f:
+        f.write(struct.pack("<Q", len(model["images"])))
+        for iid, im in sorted(model["images"].items()):
+            f.write(struct.pack("<I4d3dI", iid, *im["q"], *im["t"], im["camera"]) + im["name"].encode() + b"\0")
+            f.write(struct.pack("<Q", len(im["points2D"])))
+            for x, y, p in im["points2D"]:
+                f.write(struct.pack("<ddq", x, y, p))
+    with open(os.path.join(folder, "points3D.bin"), "wb") as f:
+        f.write(struct.pack("<Q", len(model["points"])))
+        for pid, p in sorted(model["points"].items()):
+            f.write(struct.pack("<Q3d3Bd", pid, *p["xyz"], *p["rgb"], p["error"]) + struct.pack("<Q", len(p["track"])))
+            for a, b in p["track"]:
+                f.write(struct.pack("<II", a, b))
+
+
+def parse_colmap_text(folder: str) -> dict:
     def lines(name):
         with open(os.path.join(folder, name)) as f:
             return [l.rstrip("\n") for l in f if not l.startswith("#")]
@@ -258,15 +343,23 @@ def check_colmap(folder: str, npz: dict) -> dict:
         worst = max(worst, abs(u - x2), abs(v - y2))
     if worst > 1e-2:
         fail(f"colmap: reprojection error {worst} px")
-    # Round trip: write the parsed model back as text and parse it again.
+    # Round trip: write the parsed model back (binary, then text) and parse it again; a binary
+    # model must also come back byte for byte.
     import tempfile
+    binary = os.path.exists(os.path.join(folder, "cameras.bin"))
     with tempfile.TemporaryDirectory() as tmp:
-        write_colmap(model, tmp)
-        again = parse_colmap(tmp)
-    if again != model:
-        fail("colmap: the text round trip changed the model")
+        write_colmap_bin(model, os.path.join(tmp, "bin"))
+        write_colmap(model, os.path.join(tmp, "txt"))
+        for sub in ("bin", "txt"):
+            if parse_colmap(os.path.join(tmp, sub)) != model:
+                fail(f"colmap: the {sub} round trip changed the model")
+        if binary:
+            for name in ("cameras.bin", "images.bin", "points3D.bin"):
+                with open(os.path.join(folder, name), "rb") as a, open(os.path.join(tmp, "bin", name), "rb") as b:
+                    if a.read() != b.read():
+                        fail(f"colmap: {name} written back differs from the original")
     summary = {"cameras": len(model["cameras"]), "images": len(model["images"]), "points3D": len(model["points"]),
-               "max_reprojection_px": worst, "round_trip": True}
+               "max_reprojection_px": worst, "round_trip": True, "binary": binary}
     try:
         import pycolmap
         rec = pycolmap.Reconstruction(folder)
@@ -275,7 +368,7 @@ def check_colmap(folder: str, npz: dict) -> dict:
         # Round trip through COLMAP itself: pycolmap writes the model back as text; same model.
         with tempfile.TemporaryDirectory() as tmp:
             rec.write_text(tmp)
-            back = parse_colmap(tmp)
+            back = parse_colmap_text(tmp)
         for cid, c in model["cameras"].items():
             b = back["cameras"][cid]
             if b["model"] != c["model"] or any(abs(x - y) > 1e-9 * max(1, abs(y)) for x, y in zip(b["params"], c["params"])):
