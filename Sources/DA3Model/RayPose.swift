@@ -14,8 +14,7 @@ import Foundation
 /// gives the rotation and intrinsics. The camera centre is the confidence-weighted mean of the ray
 /// origins. Upstream draws the random samples from torch's global generator; here they come from a
 /// `TorchGenerator` seeded by the caller, which draws exactly what torch draws after
-/// `torch.manual_seed(seed)`. Sorting by confidence is stable (ties in index order); upstream's
-/// unstable sort may order exact ties differently.
+/// `torch.manual_seed(seed)`, and confidences are sorted as torch sorts them (`TorchSort`).
 public enum RayPose {
     /// Pose solve settings.
     public struct Options: Sendable, Equatable {
@@ -97,7 +96,7 @@ public enum RayPose {
                 weight[p] = 0
             }
         }
-        let order = descending(weight, Array(0..<n))
+        let order = TorchSort.argsortDescending(weight)
         let candidate = Array(order.prefix(candidates))
         // Each group's score on all points, groups spread over the engine threads (each score is
         // summed in point order, so the choice does not depend on the threading).
@@ -116,7 +115,7 @@ public enum RayPose {
         let best = scores.indices.max { scores[$0] < scores[$1] }!  // the first maximum, as torch.argmax
         let bestMask = (0..<n).map { isInlier($0, homographies[best], src: src, dst: dst) }
         let inliers = (0..<n).filter { bestMask[$0] }
-        var chosen = descending(weight, inliers)
+        var chosen = TorchSort.argsortDescending(inliers.map { weight[$0] }).map { inliers[$0] }
         if chosen.count > maxInliers {
             let keep = max(Int(Double(chosen.count) * inlierKeepRatio), maxInliers)
             chosen = Array(chosen.prefix(keep))
@@ -146,14 +145,6 @@ public enum RayPose {
         let px = (h[0] * x + h[1] * y + h[2]) / pz, py = (h[3] * x + h[4] * y + h[5]) / pz
         let (dx, dy) = (px - dst[2 * p], py - dst[2 * p + 1])
         return (dx * dx + dy * dy).squareRoot() < reprojectionThreshold
-    }
-
-    /// Indices sorted by descending weight (stable).
-    static func descending(_ weight: [Float], _ indices: [Int]) -> [Int] {
-        indices.enumerated().sorted { a, b in
-            let (wa, wb) = (weight[a.element], weight[b.element])
-            return wa != wb ? wa > wb : a.offset < b.offset
-        }.map(\.element)
     }
 
     /// `find_homography_least_squares_weighted_torch` on the given points: the H (row-major, H[2][2]

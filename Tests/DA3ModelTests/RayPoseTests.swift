@@ -23,6 +23,18 @@ final class RayPoseTests: XCTestCase {
         }
     }
 
+    /// TorchSort orders as torch.argsort(descending=True) does on the CPU, ties and NaNs included.
+    func testArgsortEqualsTorch() throws {
+        let golden = try SafeTensorsFile(url: Fixtures.url("anyview/torch_randperm.safetensors"))
+        var k = 0
+        while golden.tensors["argsort_values_\(k)"] != nil {
+            let values = try golden.floats("argsort_values_\(k)"), order = try golden.floats("argsort_order_\(k)")
+            XCTAssertEqual(TorchSort.argsortDescending(values).map(Float.init), order, "case \(k) (\(values.count) values)")
+            k += 1
+        }
+        XCTAssertEqual(k, 7)
+    }
+
     /// The tiny model's rays and confidences against the official forward. Its synthetic rays fit
     /// no camera, where upstream's RANSAC is chaotic, so the cameras are checked on
     /// `tiny_ray_consistent` (and the solve alone on these rays below).
@@ -77,7 +89,9 @@ final class RayPoseTests: XCTestCase {
             let cameras = try RayPose.cameras(maps, imageWidth: 56, imageHeight: 70, generator: &generator)
             let ext = try golden.floats("extrinsics"), k = try golden.floats("intrinsics")
             let err = Self.cameraError(cameras, extrinsics: ext, intrinsics: k)
-            XCTAssertLessThan(err, 1e-5, "\(name): max camera error \(err)")
+            // Float32 arithmetic upstream (its SVDs); the synthetic rays' fit is ill-conditioned.
+            XCTAssertLessThan(err, name == "ray" ? 2e-5 : 1e-6, "\(name): max camera error \(err)")
+            print("tiny \(name): solve on the official rays, camera error \(err)")
         }
     }
 

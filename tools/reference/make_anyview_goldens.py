@@ -18,7 +18,8 @@ ray_consistent: the ray case on a checkpoint whose ray head gives rays that fit 
 (`make_rays_consistent`; tiny: the changed tensors are in the file as `weights.<key>`; full size:
 the checkpoint is written to DIR/anyview-<preset>/ray_consistent/model.safetensors).
 Also Tests/Fixtures/anyview/torch_randperm.safetensors: torch.randperm draws after manual_seed, for
-the generator twin (`randperm_<seed>_<n>`: three draws of n, the first 16 of each). Each file holds `input` (S,3,H,W), `ref_view` (1,) (the
+the generator twin (`randperm_<seed>_<n>`: three draws of n, the first 16 of each), and torch's
+descending argsort of arrays with exact ties (`argsort_values_<k>`, `argsort_order_<k>`). Each file holds `input` (S,3,H,W), `ref_view` (1,) (the
 reference view chosen; -1 when none is), `depth`, `depth_conf` (S,H,W), `extrinsics` (S,3,4),
 `intrinsics` (S,3,3) as the network returns them, and for `posed` also the cameras given
 (`in_extrinsics` (S,4,4), `in_intrinsics` (S,3,3)), the normalized extrinsics the network saw
@@ -313,7 +314,15 @@ def write_randperm(args) -> None:
             out[f"randperm_{seed}_{n}"] = torch.stack([torch.randperm(n)[:16].float() if n >= 16 else
                                                        torch.cat([torch.randperm(n).float(), torch.zeros(16 - n)])
                                                        for _ in range(3)])
-    save(out, os.path.join(args.out, "anyview", "torch_randperm.safetensors"), {"what": "torch.randperm after manual_seed"})
+    # torch.argsort(descending=True) on the CPU, with exact ties (its order of ties is its own).
+    g = torch.Generator().manual_seed(1)
+    cases = [torch.randint(0, 50, (n,), generator=g).float() for n in (5, 17, 1000, 5000)]
+    cases += [torch.rand(3000, generator=g), torch.ones(2000), torch.tensor([1.0, float("nan"), 2.0, float("nan")] * 50)]
+    for k, values in enumerate(cases):
+        out[f"argsort_values_{k}"] = values
+        out[f"argsort_order_{k}"] = torch.argsort(values, descending=True).float()
+    save(out, os.path.join(args.out, "anyview", "torch_randperm.safetensors"),
+         {"what": "torch.randperm after manual_seed; torch.argsort(descending=True)"})
 
 
 
