@@ -74,7 +74,8 @@ final class AnyViewFullSizeTests: XCTestCase {
                 line += String(format: " | solve %.3f s", Date().timeIntervalSince(solveStart))
                 let err = RayPoseTests.cameraError(solved, extrinsics: try golden.floats("extrinsics"),
                                                    intrinsics: try golden.floats("intrinsics"))
-                XCTAssertLessThanOrEqual(err, 1e-4, "\(config.name) solve on the official rays")
+                // Float32 SVDs upstream; on the synthetic rays the fit is ill-conditioned.
+                XCTAssertLessThanOrEqual(err, name == "ray" ? 1e-4 : 1e-5, "\(config.name) solve on the official rays")
                 line += String(format: " | solve on official rays: camera err %.2e", err)
             }
             if name == "posed" {
