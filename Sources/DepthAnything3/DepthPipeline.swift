@@ -109,8 +109,9 @@ public final class DepthPipeline: @unchecked Sendable {
     /// While the model is still loading on its other thread, this thread would only wait: it maps
     /// the heap memory the first forward pass will write instead (see
     /// ``AllocatorTuning/prefaultHeap(upTo:while:)``), up to what the pass needs and only until the
-    /// load ends, so no result changes and the load is not delayed.
+    /// load ends. No result changes: only where the pages are first touched.
     private func prefaultWhileLoading(for prepared: PreparedImage) {
+        guard loaded.wait(timeout: .now()) == .timedOut else { return }
         let bytes = Self.forwardHeapBytesPerPixel * prepared.height * prepared.width
         AllocatorTuning.prefaultHeap(upTo: bytes) { loaded.wait(timeout: .now()) == .timedOut }
     }
