@@ -1,5 +1,8 @@
 import CKernels
 import DA3Kernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Process-wide settings that suit the engine: the memory allocator (glibc only) and BLAS threads.
 ///
@@ -16,5 +19,25 @@ public enum AllocatorTuning {
         da3_fix_mmap_threshold(32 << 20)
         GEMM.makeSerial()
         da3_stop_blas_threads()
+    }
+
+    /// Maps up to `bytes` of fresh heap memory now, in whole MB, while `keepGoing()` says there is
+    /// time (it is asked before every MB), and leaves it free at the heap top: the next allocations
+    /// of this thread (a first forward's activations) then use memory that is already mapped instead
+    /// of page-faulting it in as they write it. Meant for time a thread would otherwise wait (the
+    /// pipeline waits for its model load). Does nothing unless ``configureForEngine()`` made the heap
+    /// keep freed memory (glibc). Returns the bytes mapped.
+    @discardableResult
+    public static func prefaultHeap(upTo bytes: Int, while keepGoing: () -> Bool) -> Int {
+        guard da3_heap_keeps_freed() != 0, bytes > 0 else { return 0 }
+        let block = 1 << 20
+        var blocks: [UnsafeMutableRawPointer] = []
+        blocks.reserveCapacity(bytes / block + 1)
+        while (blocks.count + 1) * block <= bytes, keepGoing(), let memory = malloc(block) {
+            da3_touch_pages(memory, block)
+            blocks.append(memory)
+        }
+        for memory in blocks { free(memory) }
+        return blocks.count * block
     }
 }

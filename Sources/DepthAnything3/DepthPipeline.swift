@@ -74,6 +74,7 @@ public final class DepthPipeline: @unchecked Sendable {
             prepared = try ImagePreparation.official(image, options: options, file: url.path)
             clock.mark("preprocess")
         }
+        if let prepared { prefaultWhileLoading(for: prepared) }
         let estimator = try self.estimator()
         let firstWait = lock.withLock { () -> Bool in
             defer { loadReported = true }
@@ -98,6 +99,21 @@ public final class DepthPipeline: @unchecked Sendable {
             clock.mark("resize")
         }
         return result
+    }
+
+    /// Heap bytes a DA3-Small forward pass maps per input pixel (its activations and feature maps:
+    /// measured ~28 MB at 504 x 280 and ~82 MB at 896 x 504 with glibc's mallinfo2). Larger models
+    /// need more; prefaulting less than a forward uses only leaves the rest to fault in as before.
+    static let forwardHeapBytesPerPixel = 192
+
+    /// While the model is still loading on its other thread, this thread would only wait: it maps
+    /// the heap memory the first forward pass will write instead (see
+    /// ``AllocatorTuning/prefaultHeap(upTo:while:)``), up to what the pass needs and only until the
+    /// load ends. No result changes: only where the pages are first touched.
+    private func prefaultWhileLoading(for prepared: PreparedImage) {
+        guard loaded.wait(timeout: .now()) == .timedOut else { return }
+        let bytes = Self.forwardHeapBytesPerPixel * prepared.height * prepared.width
+        AllocatorTuning.prefaultHeap(upTo: bytes) { loaded.wait(timeout: .now()) == .timedOut }
     }
 
     /// Estimates the image at `url` and writes `outputs` for it: every file is encoded first and

@@ -53,15 +53,15 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard headerLength >= 2, headerLength <= UInt64(min(Self.maxHeaderBytes, mapped.count - 8)) else {
             throw fail("corrupt header: declared header length \(headerLength) does not fit a \(mapped.count)-byte file")
         }
-        dataStart = 8 + Int(headerLength)
-        let headerBytes = mapped.subdata(in: 8..<dataStart)
-        let json: Any
+        let headerEnd = 8 + Int(headerLength)
+        dataStart = headerEnd
+        let json: HeaderJSON
         do {
-            json = try JSONSerialization.jsonObject(with: headerBytes)
+            json = try mapped.withUnsafeBytes { raw in try HeaderJSON.parse(UnsafeRawBufferPointer(rebasing: raw[8..<headerEnd])) }
         } catch {
             throw fail("corrupt header: not valid JSON")
         }
-        guard let object = json as? [String: Any] else { throw fail("corrupt header: JSON is not an object") }
+        guard case .object(let object) = json else { throw fail("corrupt header: JSON is not an object") }
         let (parsed, meta) = try Self.parseHeader(object, dataSize: mapped.count - dataStart, fail: fail)
         tensors = parsed
         metadata = meta
@@ -106,23 +106,36 @@ public final class SafeTensorsFile: @unchecked Sendable {
     }
 
     private static func parseHeader(
-        _ object: [String: Any], dataSize: Int, fail: (String) -> SafeTensorsError
+        _ object: [HeaderJSON.Member], dataSize: Int, fail: (String) -> SafeTensorsError
     ) throws -> ([String: TensorInfo], [String: String]) {
         var tensors: [String: TensorInfo] = [:]
         var metadata: [String: String] = [:]
-        for (name, value) in object {
+        tensors.reserveCapacity(object.count)
+        for member in object {
+            let (name, value) = (member.name, member.value)
             if name == "__metadata__" {
-                guard let map = value as? [String: Any] else { throw fail("corrupt header: __metadata__ is not an object") }
-                for (k, v) in map {
-                    guard let s = v as? String else { throw fail("corrupt header: metadata value for '\(k)' is not a string") }
-                    metadata[k] = s
+                guard case .object(let map) = value else { throw fail("corrupt header: __metadata__ is not an object") }
+                for item in map {
+                    guard case .string(let s) = item.value else {
+                        throw fail("corrupt header: metadata value for '\(item.name)' is not a string")
+                    }
+                    metadata[item.name] = s
                 }
                 continue
             }
-            guard let entry = value as? [String: Any],
-                  let dtypeName = entry["dtype"] as? String,
-                  let shapeValues = entry["shape"] as? [Any],
-                  let offsetValues = entry["data_offsets"] as? [Any], offsetValues.count == 2
+            var fields: (dtype: String?, shape: [HeaderJSON]?, offsets: [HeaderJSON]?) = (nil, nil, nil)
+            if case .object(let entry) = value {
+                for field in entry {
+                    switch (field.name, field.value) {
+                    case ("dtype", .string(let s)): fields.dtype = s
+                    case ("shape", .array(let a)): fields.shape = a
+                    case ("data_offsets", .array(let a)): fields.offsets = a
+                    default: break
+                    }
+                }
+            }
+            guard let dtypeName = fields.dtype, let shapeValues = fields.shape,
+                  let offsetValues = fields.offsets, offsetValues.count == 2
             else { throw fail("corrupt header: entry '\(name)' lacks dtype, shape or data_offsets") }
             guard let dtype = DType(rawValue: dtypeName) else { throw fail("tensor '\(name)': unknown dtype \(dtypeName)") }
             var shape: [Int] = []
@@ -151,11 +164,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
         return (tensors, metadata)
     }
 
-    private static func exactInt(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber else { return nil }
-        let d = number.doubleValue
-        guard d.rounded() == d, d >= 0, d < 9.0e15 else { return nil }
-        return number.intValue
+    /// A non-negative whole number below 2^53 (JSON numbers are doubles), else nil.
+    private static func exactInt(_ value: HeaderJSON) -> Int? {
+        guard case .number(let d) = value, d.rounded() == d, d >= 0, d < 9.0e15 else { return nil }
+        return Int(d)
     }
 
     /// The tensor's elements converted to Float32 (F32, F16, BF16 and F64 are supported).

@@ -138,6 +138,13 @@ void da3_attention_bf16_block(const float *q, size_t ldq, const uint32_t *packed
 /// threshold at 16 times that (free memory kept at the heap top for the next image). No-op on other C libraries.
 void da3_fix_mmap_threshold(size_t bytes);
 
+/// Whether da3_fix_mmap_threshold has made freed heap blocks stay with the process (glibc).
+int da3_heap_keeps_freed(void);
+
+/// Writes a zero to one byte of every 4 KB page of `bytes` bytes at `memory`, so that the kernel maps
+/// them now rather than at their first use.
+void da3_touch_pages(void *memory, size_t bytes);
+
 /// A 64-bit checksum of `bytes` bytes (not cryptographic: it detects damaged or truncated files).
 uint64_t da3_checksum64(const void *data, size_t bytes, uint64_t seed);
 
