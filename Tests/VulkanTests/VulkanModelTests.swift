@@ -20,6 +20,16 @@ final class VulkanModelTests: XCTestCase {
         return try DepthAnything3Net(checkpoint: file, config: Self.tinyConfig, backend: VulkanBackend(device: device))
     }
 
+    /// `use_ray_pose` is a CPU feature: the ray head is refused on first use with the backend's
+    /// message, and nothing of it is prepared.
+    func testRayHeadIsRefused() throws {
+        let net = try loadTiny()
+        XCTAssertThrowsError(try net.prepareRayHead()) { error in
+            XCTAssertTrue("\(error)".contains("Vulkan") && "\(error)".contains("ray head") && "\(error)".contains("--device cpu"),
+                          "\(error)")
+        }
+    }
+
     func testAllStagesMatchGoldens() throws {
         let net = try loadTiny()
         for (height, width) in [(70, 56), (84, 84)] {
