@@ -30,7 +30,7 @@ public struct NetworkCameras: Sendable {
 
 extension DepthAnything3Net {
     /// Whether the checkpoint has a camera encoder (needed for `forward(views:cameras:)` with cameras).
-    public var acceptsCameras: Bool { cameraEncoderSource != nil }
+    public var acceptsCameras: Bool { hasCameraEncoder }
 
     /// Reads the camera encoder from the checkpoint if it is not read yet (strictly: a missing or
     /// mis-shaped tensor throws, naming it). A pass with cameras does this itself; call it first to
@@ -41,7 +41,7 @@ extension DepthAnything3Net {
 
     /// The camera encoder (read on first use), nil when the checkpoint has none.
     func encoder() throws -> CameraEncoder? {
-        guard let source = cameraEncoderSource else { return nil }
+        guard hasCameraEncoder, let source = lazySource else { return nil }
         return try lazyPartsLock.withLock {
             if let loadedEncoder { return loadedEncoder }
             let encoder = try CameraEncoder(WeightLoader(source: source, prefix: keyPrefix), config: config)
@@ -61,11 +61,11 @@ extension DepthAnything3Net {
     func loadedRayHead() throws -> RayHead<B> {
         try lazyPartsLock.withLock {
             if let rayHead { return rayHead }
-            guard config.head == .dualDPT else {
+            guard config.head == .dualDPT, let source = lazySource else {
                 throw CheckpointError(file: config.name, reason: "this model has no auxiliary ray head")
             }
             try backend.require(.rayHead)
-            let head = try RayHead(backend, WeightLoader(source: rayHeadSource, prefix: keyPrefix), config: config)
+            let head = try RayHead(backend, WeightLoader(source: source, prefix: keyPrefix), config: config)
             rayHead = head
             return head
         }

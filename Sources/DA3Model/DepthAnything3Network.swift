@@ -43,18 +43,18 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
     /// The DPT head (Metric, Mono) instead of DualDPT.
     let dpt: DPTHead<B>?
     let camera: CameraDecoder?
-    /// Where the camera encoder's tensors are, when the checkpoint has them: they are read on the
-    /// first pass with known cameras (`cameraEncoder()`), not at load, since every other pass leaves
-    /// them untouched (28.7 MB for DA3-Small: ~20 ms of every load and that much resident memory).
-    let cameraEncoderSource: WeightSource?
+    /// The checkpoint, for the parts read on first use instead of at load: the camera encoder
+    /// (`encoder()`, the first pass with known cameras; 28.7 MB for DA3-Small, ~20 ms of every load)
+    /// and the DualDPT head's auxiliary ray branch (`loadedRayHead()`, the first `use_ray_pose` pass).
+    /// Nil for models with neither.
+    let lazySource: WeightSource?
+    /// Whether the checkpoint holds a camera encoder.
+    let hasCameraEncoder: Bool
     /// The checkpoint's root of this network (for the parts read on first use).
     let keyPrefix: String
-    /// Guards the parts read on first use (camera encoder, ray head).
+    /// Guards the parts read on first use.
     let lazyPartsLock = NSLock()
     var loadedEncoder: CameraEncoder?
-    /// The checkpoint, for the auxiliary ray head: read on the first `use_ray_pose` pass
-    /// (`loadedRayHead()`), under `lazyPartsLock`.
-    let rayHeadSource: WeightSource
     var rayHead: RayHead<B>?
 
     private let planLock = NSLock()
@@ -84,9 +84,9 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
         dpt = config.head == .dpt ? try DPTHead(backend, loader, config: config) : nil
         camera = config.hasCamera ? try CameraDecoder(loader, config: config) : nil
         let encoderRoot = keyPrefix + CheckpointKeys.CameraEncoder.root
-        cameraEncoderSource = config.hasCamera && source.unusedKeys(used: []).contains { $0.hasPrefix(encoderRoot) } ? source : nil
+        hasCameraEncoder = config.hasCamera && source.unusedKeys(used: []).contains { $0.hasPrefix(encoderRoot) }
         self.keyPrefix = keyPrefix
-        rayHeadSource = source
+        lazySource = hasCameraEncoder || config.head == .dualDPT ? source : nil
         try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes)
     }
 

@@ -198,6 +198,17 @@ def sky_note(sky):
     return f"sky pixels {(sky >= 0.3).sum().item()} of {sky.numel()}"
 
 
+def store_with_goldens(wrapper, root, name, config, x):
+    """Stores a tiny model (F16) under root/name and its single-image goldens beside it."""
+    H, W = x.shape[-2:]
+    store(wrapper, os.path.join(root, name), config, torch.float16)
+    out = {"input": sq(x[0, 0])}
+    res = single_goldens(wrapper.model, x, out)
+    save_goldens(out, os.path.join(root, name, f"goldens_{H}x{W}.safetensors"),
+                 {"model": f"da3-{name}-test", "H": str(H), "W": str(W)})
+    return res
+
+
 def tiny(O, root):
     H, W = TINY_SIZE
     x = image(H, W)
@@ -217,21 +228,13 @@ def tiny(O, root):
     dpt = HubWrapper(build_tiny_dpt(O)).eval()
     fill_synthetic(dpt)
     tune_sky(dpt, x, 0.4)
-    store(dpt, os.path.join(root, "tiny-dpt"), dpt_cfg, torch.float16)
-    out = {"input": sq(x[0, 0])}
-    res = single_goldens(dpt.model, x, out)
-    save_goldens(out, os.path.join(root, "tiny-dpt", f"goldens_{H}x{W}.safetensors"),
-                 {"model": "da3-tiny-dpt-test", "H": str(H), "W": str(W)})
+    res = store_with_goldens(dpt, root, "tiny-dpt", dpt_cfg, x)
     print(f"tiny-dpt {H}x{W}: depth {res.depth.min().item():.4g}..{res.depth.max().item():.4g} | {sky_note(res.sky)}")
 
     torch.manual_seed(0)
     giant = HubWrapper(build_tiny_giant(O)).eval()
     fill_synthetic(giant)
-    store(giant, os.path.join(root, "tiny-giant"), giant_cfg, torch.float16)
-    out = {"input": sq(x[0, 0])}
-    res = single_goldens(giant.model, x, out)
-    save_goldens(out, os.path.join(root, "tiny-giant", f"goldens_{H}x{W}.safetensors"),
-                 {"model": "da3-tiny-giant-test", "H": str(H), "W": str(W)})
+    res = store_with_goldens(giant, root, "tiny-giant", giant_cfg, x)
     print(f"tiny-giant {H}x{W}: depth {res.depth.min().item():.4g}..{res.depth.max().item():.4g}")
 
     # Nested: the two tiny networks above, under model.da3.* and model.da3_metric.*.
