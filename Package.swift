@@ -12,14 +12,13 @@ let package = Package(
     ],
     targets: [
         // System libraries (Debian packages named in `providers`).
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
 
         // SIMD row kernels in C, dispatched at run time (AVX-512 / AVX2 / portable), no flags needed.
         .target(name: "CKernels", linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
         // Tensors, CPU kernels, the backend protocol and the CPU backend's operators: no model knowledge.
-        .target(name: "DA3Kernels", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "DA3Kernels", dependencies: ["CKernels"]),
         // The types every layer shares: the one file error, camera intrinsics.
         .target(name: "DA3Core"),
         // Memory-mapped safetensors reader.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the Swift package links against, if any is missing.
+# Installs the Debian packages the Swift package links against or loads (OpenBLAS), if any is missing.
 set -euo pipefail
-packages=(libopenblas-dev libturbojpeg0-dev libspng-dev pkg-config mesa-vulkan-drivers libvulkan-dev glslc)
+packages=(libopenblas0 libturbojpeg0-dev libspng-dev pkg-config mesa-vulkan-drivers libvulkan-dev glslc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -3,7 +3,6 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
-#include <dlfcn.h>
 
 static int heap_keeps_freed = 0;
 
@@ -26,12 +25,4 @@ void da3_touch_pages(void *memory, size_t bytes) {
     // volatile: the stores are the point, although nothing reads them.
     volatile char *bytes_out = (volatile char *)memory;
     for (size_t offset = 0; offset < bytes; offset += 4096) bytes_out[offset] = 0;
-}
-
-void da3_stop_blas_threads(void) {
-    // OpenBLAS's pthread build starts its worker threads when it is loaded, and they busy-wait
-    // (sched_yield) for about 0.15 s before sleeping: on a 2-core machine that steals a core from
-    // model loading and decoding. The engine runs BLAS single-threaded, so they are never needed.
-    void (*shutdown)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
-    if (shutdown) shutdown();
 }

@@ -40,7 +40,6 @@ public enum Attention {
             forwardBF16(qkv: qkv, tokens: tokens, heads: heads, scratch: scratch, into: out, bf16: nil)
             return
         }
-        _ = GEMM.configureBLAS
         let dim = heads * headDim
         let ld = 3 * dim
         let scale = 1 / Float(headDim).squareRoot()

@@ -122,7 +122,6 @@ public struct Winograd3x3: Sendable {
         reluInput: Bool = false, residual: UnsafePointer<Float>? = nil
     ) {
         guard height > 0, width > 0 else { return }
-        _ = GEMM.configureBLAS
         let cin = inChannels, cout = outChannels
         let tilesH = (height + 1) / 2, tilesW = (width + 1) / 2, tiles = tilesH * tilesW
         let chunk = Winograd3x3.chunkTiles(tiles: tiles, inChannels: cin, outChannels: cout)

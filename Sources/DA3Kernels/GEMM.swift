@@ -1,16 +1,20 @@
-import CBLAS
+import CKernels
 
-/// Single-precision matrix multiply through BLAS, row-major:
+/// Single-precision matrix multiply through BLAS (OpenBLAS, loaded at run time), row-major:
 /// C (m x n) = alpha * op(A) (m x k) * op(B) (k x n) + beta * C.
 ///
 /// BLAS runs single-threaded; the engine owns the threads (`Parallel`) and splits large products
 /// itself, so BLAS worker threads never spin against the engine's own parallel regions.
 public enum GEMM {
-    /// Makes BLAS single-threaded (done once, before the first product).
-    static let configureBLAS: Void = { openblas_set_num_threads(1) }()
+    /// Starts loading BLAS on a thread of its own and returns at once, so that the load overlaps
+    /// whatever the process does next (argument checks, reading the model).
+    public static func preload() { da3_blas_load_async() }
 
-    /// Makes BLAS single-threaded now (products do it on first use anyway).
-    public static func makeSerial() { _ = configureBLAS }
+    /// Throws `BLASUnavailable` when OpenBLAS cannot be loaded: the operators that run on BLAS (the
+    /// CPU backend's, the host-side camera layers) need it. Loads it if need be.
+    public static func requireBLAS() throws {
+        if let reason = da3_blas_error() { throw BLASUnavailable(reason: String(cString: reason)) }
+    }
 
     /// One BLAS call on the current thread.
     @inlinable
@@ -23,13 +27,8 @@ public enum GEMM {
         beta: Float = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor,
-            transA ? CblasTrans : CblasNoTrans,
-            transB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k),
-            alpha, a, Int32(lda), b, Int32(ldb),
-            beta, c, Int32(ldc))
+        da3_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k),
+                  alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// The product on all engine threads: rows of C are split when m is the larger side,
@@ -43,7 +42,6 @@ public enum GEMM {
         beta: Float = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        _ = configureBLAS
         let workers = Parallel.threadCount
         // Below ~4 MFLOP a split costs more than it saves.
         guard workers > 1, m * n * k >= 2_000_000, max(m, n) >= 32 * workers else {
@@ -70,5 +68,14 @@ public enum GEMM {
                        b: bPart, ldb: ldb, beta: beta, c: pc.value + start, ldc: ldc)
             }
         }
+    }
+}
+
+/// BLAS could not be loaded (`reason`: the dynamic loader's message).
+public struct BLASUnavailable: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String {
+        "BLAS could not be loaded (\(reason)): the engine's matrix products need OpenBLAS (Debian/Ubuntu: apt install "
+            + "libopenblas0) or the CBLAS library that DA3_BLAS_LIBRARY names"
     }
 }

@@ -88,6 +88,8 @@ public final class DepthAnything3Net<B: ComputeBackend>: @unchecked Sendable {
         self.keyPrefix = keyPrefix
         lazySource = hasCameraEncoder || config.head == .dualDPT ? source : nil
         try loader.finish(ignoring: CheckpointKeys.ignoredPrefixes)
+        // Checked last: BLAS may still be loading on its own thread (`GEMM.preload`) until here.
+        try GEMM.requireBLAS()
     }
 
     /// Loads a safetensors checkpoint into `backend`; the preset comes from `config` or, when nil, is

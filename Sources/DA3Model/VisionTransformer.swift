@@ -11,8 +11,9 @@ struct VisionTransformer<B: ComputeBackend> {
     let clsToken: [Float]
     /// camera_token (2 x D): [0] for the reference view.
     let cameraToken: [Float]
-    /// pos_embed (1 + M*M) x D, M = grid side of the pretraining size.
-    let posEmbed: [Float]
+    /// pos_embed (1 + M*M) x D, M = grid side of the pretraining size (mapped from the weight cache
+    /// file on a cached load: it is read only to make each image size's plan).
+    let posEmbed: WeightMemory<Float>
     let posGrid: Int
     let blocks: [TransformerBlock<B>]
     /// Final norm, applied to the global half of each output (eps 1e-5).
@@ -27,7 +28,7 @@ struct VisionTransformer<B: ComputeBackend> {
         clsToken = try loader.tensor(K.clsToken, [1, 1, d])
         // Only the any-view models have camera tokens (alt_start != -1).
         cameraToken = config.hasCamera ? try loader.tensor(K.cameraToken, [1, 2, d]) : []
-        posEmbed = try loader.tensor(K.posEmbed, [1, posEmbedTokens, d])
+        posEmbed = try loader.memory(K.posEmbed, [1, posEmbedTokens, d])
         let m = Int(Double(posEmbedTokens - 1).squareRoot())
         guard m * m == posEmbedTokens - 1 else {
             throw CheckpointError(file: loader.origin, reason: "pos_embed has \(posEmbedTokens) tokens, not 1 + a square")
@@ -96,10 +97,16 @@ struct VisionTransformer<B: ComputeBackend> {
     /// and the image square (the official shortcut).
     func interpolatedPosEmbed(gridHeight gh: Int, gridWidth gw: Int, square: Bool) -> [Float] {
         let d = config.embedDim, m = posGrid
-        if gh * gw == m * m && square { return posEmbed }
-        // The patch tokens are already channels-last: (M*M, D) → (gh*gw, D) after the cls token.
-        let patches = Resize.bicubic(Array(posEmbed[d...]), channels: d, height: m, width: m, outHeight: gh, outWidth: gw,
-                                     scaleHeight: (Double(gh) + 0.1) / Double(m), scaleWidth: (Double(gw) + 0.1) / Double(m))
-        return Array(posEmbed[0..<d]) + patches
+        return posEmbed.withUnsafeBufferPointer { all in
+            if gh * gw == m * m && square { return Array(all) }
+            // The patch tokens are already channels-last: (M*M, D) → (gh*gw, D) after the cls token.
+            return [Float](unsafeUninitializedCapacity: d * (1 + gh * gw)) { out, initialized in
+                out.baseAddress!.update(from: all.baseAddress!, count: d)
+                Resize.bicubic(all.baseAddress! + d, channels: d, height: m, width: m, outHeight: gh, outWidth: gw,
+                               scaleHeight: (Double(gh) + 0.1) / Double(m), scaleWidth: (Double(gw) + 0.1) / Double(m),
+                               into: out.baseAddress! + d)
+                initialized = d * (1 + gh * gw)
+            }
+        }
     }
 }

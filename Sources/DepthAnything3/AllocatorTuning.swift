@@ -11,15 +11,17 @@ import Glibc
 /// stay there for the next layer, instead of being mapped afresh and page-faulted in each time
 /// (glibc's defaults return them to the system): at 896 x 504 about 0.1-0.2 s less per image,
 /// for a few MB more peak resident memory. The engine never materializes larger maps in its hot path.
-/// BLAS is made single-threaded (the engine owns the threads) and OpenBLAS's worker threads, which
-/// it starts when loaded and which busy-wait for about 0.15 s, are ended: on 2 cores they would take
-/// one from model loading and decoding.
+/// BLAS (OpenBLAS, single-threaded: the engine owns the threads) starts loading on a thread of its
+/// own, overlapping the argument checks and the model load instead of the process start.
 public enum AllocatorTuning {
     public static func configureForEngine() {
         da3_fix_mmap_threshold(32 << 20)
-        GEMM.makeSerial()
-        da3_stop_blas_threads()
+        GEMM.preload()
     }
+
+    /// Starts loading BLAS on a thread of its own now (``configureForEngine()`` does it too): for a
+    /// process that has other work before it configures the engine, such as parsing its arguments.
+    public static func preloadBLAS() { GEMM.preload() }
 
     /// Maps up to `bytes` of fresh heap memory now, in whole MB, while `keepGoing()` says there is
     /// time (it is asked before every MB), and leaves it free at the heap top: the next allocations

@@ -184,13 +184,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
         let count = info.count
         return rawBytes(info) { src in
             [Float](unsafeUninitializedCapacity: count) { dst, initialized in
-                // Large tensors convert in parallel chunks (the whole checkpoint is ~100 MB).
+                // Large tensors convert in parallel chunks (the whole checkpoint is ~100 MB); one
+                // chunk, the common case (a bias, a norm), runs here without a dispatch.
                 let chunk = 1 << 20
                 let chunks = max(1, (count + chunk - 1) / chunk)
-                let io = UnsafeTransfer((src, dst.baseAddress!))
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                    let range = (c * chunk)..<min(count, (c + 1) * chunk)
-                    Self.convert(io.value.0, dtype: info.dtype, range: range, into: io.value.1)
+                if chunks == 1 {
+                    Self.convert(src, dtype: info.dtype, range: 0..<count, into: dst.baseAddress!)
+                } else {
+                    let io = UnsafeTransfer((src, dst.baseAddress!))
+                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                        let range = (c * chunk)..<min(count, (c + 1) * chunk)
+                        Self.convert(io.value.0, dtype: info.dtype, range: range, into: io.value.1)
+                    }
                 }
                 initialized = count
             }
@@ -201,7 +206,13 @@ public final class SafeTensorsFile: @unchecked Sendable {
     private static func convert(_ src: UnsafeRawBufferPointer, dtype: DType, range: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
         switch dtype {
         case .f32:
+            #if _endian(little)
+            // Little-endian F32 is already the host's Float: one copy.
+            UnsafeMutableRawPointer(dst + range.lowerBound)
+                .copyMemory(from: src.baseAddress! + 4 * range.lowerBound, byteCount: 4 * range.count)
+            #else
             for i in range { dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            #endif
         case .f16:
             for i in range { dst[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
         case .bf16:

@@ -17,11 +17,12 @@ final class BadInputTests: TemporaryDirectoryTestCase {
     }
 
     /// Runs `da3 depth` writing all three outputs into the temp dir and checks the failure contract.
-    func expectFailure(image: String, model: String, extra: [String] = [], mentions: [String],
-                       file: StaticString = #filePath, line: UInt = #line) throws {
+    func expectFailure(image: String, model: String, extra: [String] = [], environment: [String: String] = [:],
+                       mentions: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let before = try leftovers()
         let r = try CLIRunner.run(["depth", image, "--model", model, "--output", path("out.npy"),
-                                   "--confidence", path("conf.npy"), "--intrinsics", path("k.json")] + extra)
+                                   "--confidence", path("conf.npy"), "--intrinsics", path("k.json")] + extra,
+                                  environment: environment)
         XCTAssertNotEqual(r.status, 0, "expected failure", file: file, line: line)
         let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
         XCTAssertEqual(lines.count, 1, "stderr should be one line: \(r.stderr)", file: file, line: line)
@@ -119,6 +120,15 @@ final class BadInputTests: TemporaryDirectoryTestCase {
         bytes += [UInt8](repeating: 0x20, count: 72 - bytes.count)
         try Data(bytes).write(to: dir.appendingPathComponent("model.safetensors"))
         try expectFailure(image: try goodImage, model: dir.path, mentions: ["model.safetensors", "corrupt header"])
+    }
+
+    // MARK: environment
+
+    /// OpenBLAS is loaded at run time: without it the engine says so (and why) instead of crashing.
+    func testMissingBLASLibrary() throws {
+        let missing = path("no-such-libopenblas.so.0")
+        try expectFailure(image: try goodImage, model: tinyDir.path, environment: ["DA3_BLAS_LIBRARY": missing],
+                          mentions: ["BLAS could not be loaded", missing, "libopenblas0"])
     }
 
     func testMissingCheckpoint() throws {

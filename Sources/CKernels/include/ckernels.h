@@ -148,7 +148,20 @@ void da3_touch_pages(void *memory, size_t bytes);
 /// A 64-bit checksum of `bytes` bytes (not cryptographic: it detects damaged or truncated files).
 uint64_t da3_checksum64(const void *data, size_t bytes, uint64_t seed);
 
-/// Ends OpenBLAS's idle worker threads where the BLAS in use has them (the engine calls BLAS single-threaded).
-void da3_stop_blas_threads(void);
+/// Loads OpenBLAS (libopenblas.so.0, or the CBLAS library named by the environment variable
+/// DA3_BLAS_LIBRARY) once, single-threaded; safe from any thread. Returns 1 when
+/// its products are available, 0 when it could not be loaded (da3_blas_error says why).
+int da3_blas_load(void);
+
+/// Why OpenBLAS could not be loaded (NULL when it is loaded).
+const char *da3_blas_error(void);
+
+/// Starts da3_blas_load on a thread of its own and returns at once (start-up overlap); later calls do nothing.
+void da3_blas_load_async(void);
+
+/// cblas_sgemm, row-major: C (m x n) = alpha * op(A) op(B) + beta * C. Loads OpenBLAS on first use;
+/// aborts with a message when it cannot (check da3_blas_load before).
+void da3_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+               int ldb, float beta, float *c, int ldc);
 
 #endif

@@ -5,8 +5,8 @@
 public struct CPULinear: Sendable {
     /// W in the form its kernel reads.
     enum Weights: Sendable {
-        /// Row-major W (out x in) for BLAS.
-        case plain([Float])
+        /// Row-major W (out x in) for BLAS: mapped from the weight cache file on a cached load.
+        case plain(WeightMemory<Float>)
         /// Panels of the FP32 micro-kernel (`GEMMF32`, AVX-512).
         case packedF32(PackedF32Weights)
         /// bfloat16 pairs of the `Precision.fast` micro-kernel (`GEMMBF16`).
@@ -23,7 +23,7 @@ public struct CPULinear: Sendable {
     public init(_ loader: any ParameterLoader, _ p: LinearParameters) throws {
         inFeatures = p.inFeatures
         outFeatures = p.outFeatures
-        weights = .plain(try loader.tensor(p.key + ".weight", p.weightShape))
+        weights = .plain(try loader.memory(p.key + ".weight", p.weightShape))
         bias = try loader.tensor(p.key + ".bias", [p.outFeatures])
     }
 
@@ -62,7 +62,7 @@ public struct CPULinear: Sendable {
                 PackedF32Weights(weight: $0, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $1)
             })
         } else {
-            weights = .plain(try loader.tensor(key + ".weight", shape))
+            weights = .plain(try loader.memory(key + ".weight", shape))
         }
         guard let gamma else { return }
         if packs {
@@ -74,20 +74,19 @@ public struct CPULinear: Sendable {
 
     /// Folds a per-output-channel scale (LayerScale gamma) into plain W and b: exact algebra, done once.
     private mutating func scaleOutputs(by gamma: [Float]) {
-        guard case .plain(var weight) = weights else { preconditionFailure("only plain weights are scaled after loading") }
+        guard case .plain(let weight) = weights else { preconditionFailure("only plain weights are scaled after loading") }
         let n = inFeatures
-        weight.withUnsafeMutableBufferPointer { w in
+        weights = .plain(WeightMemory(count: weight.count) { w in
             for o in 0..<outFeatures {
-                let g = gamma[o], row = w.baseAddress! + o * n
-                for i in 0..<n { row[i] *= g }
-                bias[o] *= g
+                let g = gamma[o], row = w.baseAddress! + o * n, source = weight.base + o * n
+                for i in 0..<n { row[i] = source[i] * g }
             }
-        }
-        weights = .plain(weight)
+        })
+        for o in 0..<outFeatures { bias[o] *= gamma[o] }
     }
 
     /// W (out x in) as loaded by `init(_:_:)` (plain weights only).
-    var weight: [Float] {
+    var weight: WeightMemory<Float> {
         guard case .plain(let weight) = weights else { preconditionFailure("CPULinear: W is packed") }
         return weight
     }
@@ -229,7 +228,17 @@ public struct CPULinear: Sendable {
 extension CPULinear {
     /// x W^T + b for rows of x (a multiple of inFeatures values), with plain weights (`init(_:_:)`).
     public func callAsFunction(_ x: [Float]) -> [Float] {
-        Linear.forward(x, rows: x.count / inFeatures, weight: weight, bias: bias, outFeatures: outFeatures)
+        let rows = x.count / inFeatures
+        var y = [Float](repeating: 0, count: rows * outFeatures)
+        weight.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                y.withUnsafeMutableBufferPointer { yb in
+                    Linear.forward(x, rows: rows, inFeatures: inFeatures, weight: w.baseAddress!, bias: b.baseAddress!,
+                                   outFeatures: outFeatures, into: yb.baseAddress!)
+                }
+            }
+        }
+        return y
     }
 }
 

@@ -4,8 +4,8 @@
 /// bfloat16) W (C x 2D) times the normalized map.
 public struct CPUProjection: Sendable {
     let linear: CPULinear
-    /// The weights as bfloat16 (`Precision.fast`; empty otherwise).
-    let weightBF16: [UInt16]
+    /// The weights as bfloat16 (`Precision.fast`; nil otherwise).
+    let weightBF16: WeightMemory<UInt16>?
 
     init(_ loader: any ParameterLoader, _ p: LinearParameters, precision: Precision) throws {
         if precision.usesBF16 {
@@ -13,7 +13,7 @@ public struct CPUProjection: Sendable {
             weightBF16 = linear.weight.bf16()
         } else {
             linear = try CPULinear(packing: loader, p, precision: .exact)
-            weightBF16 = []
+            weightBF16 = nil
         }
     }
 
@@ -46,14 +46,14 @@ public struct CPUProjection: Sendable {
                 }
                 // 1x1 conv on the (2D, gh, gw) map = W (C x 2D) * normed^T.
                 norm(np, rows: n, into: np)
-                if weightBF16.isEmpty {
+                if let weightBF16 {
+                    weightBF16.withUnsafeBufferPointer { wp in
+                        GEMMBF16.product(wp.baseAddress!, m: c, b: np, layout: .rows, n: n, k: dimIn, into: xp, ldc: n)
+                    }
+                } else {
                     proj.weight.withUnsafeBufferPointer { wp in
                         GEMM.sgemm(transB: true, m: c, n: n, k: dimIn, a: wp.baseAddress!, lda: dimIn, b: np, ldb: dimIn,
                                    c: xp, ldc: n)
-                    }
-                } else {
-                    weightBF16.withUnsafeBufferPointer { wp in
-                        GEMMBF16.product(wp.baseAddress!, m: c, b: np, layout: .rows, n: n, k: dimIn, into: xp, ldc: n)
                     }
                 }
                 proj.bias.withUnsafeBufferPointer {
