@@ -13,3 +13,5 @@ public typealias Precision = DA3Kernels.Precision
 public typealias FastKernels = DA3Kernels.FastKernels
 /// The probe's FP32 and bfloat16 product rates.
 public typealias FastKernelMeasurement = DA3Kernels.FastKernelMeasurement
+/// The instruction-set level the CPU kernels run at (`DA3_ISA` lowers it).
+public typealias KernelISA = DA3Kernels.KernelISA

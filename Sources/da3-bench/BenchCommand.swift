@@ -73,7 +73,7 @@ struct BenchCommand: ParsableCommand {
         let network = try DepthAnything3Network(config: config, weights: SyntheticWeightSource(), precision: precisionMode)
         let loadSeconds = clock.lap()
         var peak = GEMMPeak.measure()
-        print("machine: \(MachineInfo.cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores; engine threads \(Parallel.threadCount)")
+        print("machine: \(MachineInfo.cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores; engine threads \(Parallel.threadCount); kernels \(KernelISA.current.name)")
         print(String(format: "engine GEMM peak (2304x1536x384 sgemm, best of 5): %.1f GFLOP/s; weights generated in %.2f s",
                      peak, loadSeconds))
         let cpu = CPUInfo.current
@@ -82,7 +82,7 @@ struct BenchCommand: ParsableCommand {
                                       "cpu": ["model_name": cpu.modelName, "family": cpu.family ?? -1, "model": cpu.model ?? -1,
                                               "vector_flags": cpu.vectorFlags] as [String: Any],
                                       "kernels": ["gemm_f32_avx512": GEMMF32.available, "bf16": Precision.fastAvailable,
-                                                  "int8_vnni": GEMMI8.available]]
+                                                  "int8_vnni": GEMMI8.available, "isa": KernelISA.current.name] as [String: Any]]
         var sizeReports: [String: Any] = [:]
         var rates: [(String, Double)] = []
         for (h, w) in parsedSizes {

@@ -164,9 +164,11 @@ struct DepthBatch {
         data.append(0x0a)
         FileHandle.standardOutput.write(data)
     }
-    /// `{"requested", "used", "kernels", "reason", "measured_gflops": {"f32", "bf16", "int8"}}`.
+    /// `{"requested", "used", "kernels", "reason", "measured_gflops": {"f32", "bf16", "int8"}, "kernel_isa"}`;
+    /// `kernel_isa` is the CPU kernels' instruction-set level (avx512, avx2, generic; `DA3_ISA` lowers it).
     private static func json(_ choice: PrecisionChoice) -> [String: Any] {
-        var j: [String: Any] = ["requested": choice.requested, "used": choice.used.rawValue, "reason": choice.reason]
+        var j: [String: Any] = ["requested": choice.requested, "used": choice.used.rawValue, "reason": choice.reason,
+                                "kernel_isa": KernelISA.current.name]
         if let kernels = choice.kernels { j["kernels"] = kernels.rawValue }
         if let m = choice.measurement {
             j["measured_gflops"] = ["f32": m.f32GFLOPs, "bf16": m.bf16GFLOPs].merging(m.int8GFLOPs.map { ["int8": $0] } ?? [:]) { $1 }

@@ -39,6 +39,31 @@ final class FastKernelChoiceCLITests: TemporaryDirectoryTestCase {
         }
     }
 
+    /// `DA3_ISA` lowers the kernels' instruction-set level: whole runs on the AVX2 and the portable
+    /// kernels give the best level's depth to FP32 rounding and report their level, and `fast`
+    /// falls back to exact below AVX-512, saying so.
+    func testLowerInstructionSetLevelsAgree() throws {
+        let best = KernelISA.current
+        var depths: [KernelISA: [Float]] = [:]
+        for level in KernelISA.allCases where level <= best {
+            let (r, choice) = try run("exact", environment: ["DA3_ISA": level.name], output: "\(level.name).npy")
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(choice?["kernel_isa"] as? String, level.name, r.stdout)
+            depths[level] = try NPYReader.read(URL(fileURLWithPath: path("\(level.name).npy"))).values
+        }
+        let reference = try XCTUnwrap(depths[best])
+        let scale = reference.map(abs).max() ?? 1
+        for (level, depth) in depths where level != best {
+            let worst = zip(depth, reference).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThan(worst / scale, 1e-5, "depth at \(level.name) against \(best.name)")
+        }
+        guard best == .avx512 else { return }
+        let (fast, choice) = try run("fast", environment: ["DA3_ISA": "avx2"], output: "fast-avx2.npy")
+        XCTAssertEqual(fast.status, 0, fast.stderr)
+        XCTAssertEqual(choice?["used"] as? String, "exact", fast.stdout)
+        XCTAssertTrue(fast.stderr.contains("note: precision fast:"), fast.stderr)
+    }
+
     /// The measured choice is reported with its rates and kept next to the weight cache.
     func testMeasuredChoiceIsReportedAndCached() throws {
         try XCTSkipUnless(Precision.fastAvailable, "this CPU has no AVX512-BF16: nothing to measure")

@@ -26,17 +26,20 @@ final class AttentionRoPETests: XCTestCase {
                     }
                 }
             }
-            var out = [Float](repeating: .nan, count: tokens * dim)
-            var scores = [Float](repeating: .nan, count: Attention.scratchCount(tokens: tokens, heads: heads, headDim: headDim))
-            qkv.withUnsafeBufferPointer { qp in
-                scores.withUnsafeMutableBufferPointer { sp in
-                    out.withUnsafeMutableBufferPointer { op in
-                        Attention.forward(qkv: qp.baseAddress!, tokens: tokens, heads: heads, headDim: headDim,
-                                          scratch: sp.baseAddress!, into: op.baseAddress!)
+            // The reference once; the kernel at every instruction-set level.
+            atEveryISALevel {
+                var out = [Float](repeating: .nan, count: tokens * dim)
+                var scores = [Float](repeating: .nan, count: Attention.scratchCount(tokens: tokens, heads: heads, headDim: headDim))
+                qkv.withUnsafeBufferPointer { qp in
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            Attention.forward(qkv: qp.baseAddress!, tokens: tokens, heads: heads, headDim: headDim,
+                                              scratch: sp.baseAddress!, into: op.baseAddress!)
+                        }
                     }
                 }
+                assertClose(out, ref, "attention tokens=\(tokens) heads=\(heads) headDim=\(headDim)")
             }
-            assertClose(out, ref, "attention tokens=\(tokens) heads=\(heads) headDim=\(headDim)")
         }
     }
 

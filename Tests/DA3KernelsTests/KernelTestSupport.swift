@@ -1,4 +1,5 @@
 import XCTest
+import DA3Kernels
 
 /// SplitMix64: a tiny seeded generator so every run sees the same inputs.
 struct SeededRNG: RandomNumberGenerator {
@@ -46,4 +47,21 @@ func assertClose(
 ) {
     let e = normalizedError(a, ref)
     XCTAssertLessThanOrEqual(e, tolerance, "\(label()): normalized error \(e)", file: file, line: line)
+}
+
+extension XCTestCase {
+    /// Runs `body` at every kernel instruction-set level this CPU offers, from the best down to the
+    /// portable C bodies (`KernelISA.withLimit`), so the AVX2 and portable bodies of a kernel meet the
+    /// same naive twin as the AVX-512 one on machines that would otherwise only ever run the latter.
+    /// Failures at a lower level are followed by one naming that level.
+    func atEveryISALevel(_ body: () throws -> Void) rethrows {
+        let best = KernelISA.current
+        for level in KernelISA.allCases.reversed() where level <= best {
+            let failures = testRun?.totalFailureCount ?? 0
+            try KernelISA.withLimit(level) { try body() }
+            if (testRun?.totalFailureCount ?? 0) > failures, level != best {
+                XCTFail("the failures above are at kernel ISA level \(level.name)")
+            }
+        }
+    }
 }

@@ -4,25 +4,27 @@ import XCTest
 
 final class PointwiseTests: XCTestCase {
     func testGELUIsExactErf() {
-        var rng = SeededRNG(seed: 10)
-        // 200_003 elements takes the parallel path; 7 the serial one.
-        for count in [7, 200_003] {
-            var x = rng.floats(count, -8, 8)
-            x[0] = 0
-            let x0 = x
-            let ref = x.map { v -> Double in let d = Double(v); return 0.5 * d * (1 + erf(d / 2.0.squareRoot())) }
-            x.withUnsafeMutableBufferPointer { Elementwise.gelu($0.baseAddress!, count: count) }
-            assertClose(x, ref, "gelu count=\(count)")
-            // Elementwise relative error too, for x >= -2 (below that 1 + erf cancels, in PyTorch's formula as well).
-            var worst = 0.0
-            for i in 0..<count where x0[i] >= -2 && abs(ref[i]) > 1e-3 { worst = max(worst, abs(Double(x[i]) - ref[i]) / abs(ref[i])) }
-            XCTAssertLessThan(worst, 1e-5, "gelu worst relative error")
+        atEveryISALevel {
+            var rng = SeededRNG(seed: 10)
+            // 200_003 elements takes the parallel path; 7 the serial one.
+            for count in [7, 200_003] {
+                var x = rng.floats(count, -8, 8)
+                x[0] = 0
+                let x0 = x
+                let ref = x.map { v -> Double in let d = Double(v); return 0.5 * d * (1 + erf(d / 2.0.squareRoot())) }
+                x.withUnsafeMutableBufferPointer { Elementwise.gelu($0.baseAddress!, count: count) }
+                assertClose(x, ref, "gelu count=\(count)")
+                // Elementwise relative error too, for x >= -2 (below that 1 + erf cancels, in PyTorch's formula as well).
+                var worst = 0.0
+                for i in 0..<count where x0[i] >= -2 && abs(ref[i]) > 1e-3 { worst = max(worst, abs(Double(x[i]) - ref[i]) / abs(ref[i])) }
+                XCTAssertLessThan(worst, 1e-5, "gelu worst relative error")
+            }
+            // Values that distinguish exact GELU from the tanh approximation (differ by ~1e-4 around |x| = 2).
+            var probe: [Float] = [-3, -2, -1, -0.5, 0.5, 1, 2, 3]
+            let ref = probe.map { v -> Double in let d = Double(v); return 0.5 * d * (1 + erf(d / 2.0.squareRoot())) }
+            probe.withUnsafeMutableBufferPointer { Elementwise.gelu($0.baseAddress!, count: $0.count) }
+            assertClose(probe, ref, tolerance: 1e-6, "gelu probes")
         }
-        // Values that distinguish exact GELU from the tanh approximation (differ by ~1e-4 around |x| = 2).
-        var probe: [Float] = [-3, -2, -1, -0.5, 0.5, 1, 2, 3]
-        let ref = probe.map { v -> Double in let d = Double(v); return 0.5 * d * (1 + erf(d / 2.0.squareRoot())) }
-        probe.withUnsafeMutableBufferPointer { Elementwise.gelu($0.baseAddress!, count: $0.count) }
-        assertClose(probe, ref, tolerance: 1e-6, "gelu probes")
     }
 
     func testReLUAndAdds() {
@@ -67,87 +69,93 @@ final class PointwiseTests: XCTestCase {
     }
 
     func testLayerNormWithStrides() {
-        var rng = SeededRNG(seed: 12)
-        for (rows, width, inStride, outStride) in [(1, 1, 1, 1), (3, 5, 5, 5), (7, 33, 40, 35), (257, 64, 64 * 3, 70), (1000, 129, 131, 129)] {
-            // Shifted inputs check the mean is removed before squaring.
-            let x = rng.floats(rows * inStride, 9, 11)
-            let weight = rng.floats(width, 0.5, 1.5), bias = rng.floats(width)
-            let eps: Float = 1e-6
-            let sentinel: Float = -12345
-            var y = [Float](repeating: sentinel, count: rows * outStride)
-            x.withUnsafeBufferPointer { xp in
-                weight.withUnsafeBufferPointer { wp in
-                    bias.withUnsafeBufferPointer { bp in
-                        y.withUnsafeMutableBufferPointer { yp in
-                            LayerNorm.forward(xp.baseAddress!, rows: rows, width: width, inStride: inStride,
-                                              weight: wp.baseAddress!, bias: bp.baseAddress!, eps: eps,
-                                              into: yp.baseAddress!, outStride: outStride)
+        atEveryISALevel {
+            var rng = SeededRNG(seed: 12)
+            for (rows, width, inStride, outStride) in [(1, 1, 1, 1), (3, 5, 5, 5), (7, 33, 40, 35), (257, 64, 64 * 3, 70), (1000, 129, 131, 129)] {
+                // Shifted inputs check the mean is removed before squaring.
+                let x = rng.floats(rows * inStride, 9, 11)
+                let weight = rng.floats(width, 0.5, 1.5), bias = rng.floats(width)
+                let eps: Float = 1e-6
+                let sentinel: Float = -12345
+                var y = [Float](repeating: sentinel, count: rows * outStride)
+                x.withUnsafeBufferPointer { xp in
+                    weight.withUnsafeBufferPointer { wp in
+                        bias.withUnsafeBufferPointer { bp in
+                            y.withUnsafeMutableBufferPointer { yp in
+                                LayerNorm.forward(xp.baseAddress!, rows: rows, width: width, inStride: inStride,
+                                                  weight: wp.baseAddress!, bias: bp.baseAddress!, eps: eps,
+                                                  into: yp.baseAddress!, outStride: outStride)
+                            }
                         }
                     }
                 }
+                let ref = layerNormReference(x, rows: rows, width: width, inStride: inStride, weight: weight, bias: bias, eps: eps)
+                var got: [Float] = [], want: [Double] = []
+                for r in 0..<rows {
+                    for i in 0..<width { got.append(y[r * outStride + i]); want.append(ref[r][i]) }
+                    for i in width..<outStride { XCTAssertEqual(y[r * outStride + i], sentinel, "LayerNorm wrote past width") }
+                }
+                assertClose(got, want, "layernorm rows=\(rows) width=\(width) inStride=\(inStride) outStride=\(outStride)")
             }
-            let ref = layerNormReference(x, rows: rows, width: width, inStride: inStride, weight: weight, bias: bias, eps: eps)
-            var got: [Float] = [], want: [Double] = []
-            for r in 0..<rows {
-                for i in 0..<width { got.append(y[r * outStride + i]); want.append(ref[r][i]) }
-                for i in width..<outStride { XCTAssertEqual(y[r * outStride + i], sentinel, "LayerNorm wrote past width") }
-            }
-            assertClose(got, want, "layernorm rows=\(rows) width=\(width) inStride=\(inStride) outStride=\(outStride)")
         }
     }
 
     func testLayerNormInPlace() {
-        var rng = SeededRNG(seed: 13)
-        let rows = 9, width = 48, stride = 50
-        var x = rng.floats(rows * stride, -3, 3)
-        let weight = rng.floats(width), bias = rng.floats(width)
-        let eps: Float = 1e-5
-        let ref = layerNormReference(x, rows: rows, width: width, inStride: stride, weight: weight, bias: bias, eps: eps)
-        let original = x
-        weight.withUnsafeBufferPointer { wp in
-            bias.withUnsafeBufferPointer { bp in
-                x.withUnsafeMutableBufferPointer { xp in
-                    LayerNorm.forward(UnsafePointer(xp.baseAddress!), rows: rows, width: width, inStride: stride,
-                                      weight: wp.baseAddress!, bias: bp.baseAddress!, eps: eps,
-                                      into: xp.baseAddress!, outStride: stride)
+        atEveryISALevel {
+            var rng = SeededRNG(seed: 13)
+            let rows = 9, width = 48, stride = 50
+            var x = rng.floats(rows * stride, -3, 3)
+            let weight = rng.floats(width), bias = rng.floats(width)
+            let eps: Float = 1e-5
+            let ref = layerNormReference(x, rows: rows, width: width, inStride: stride, weight: weight, bias: bias, eps: eps)
+            let original = x
+            weight.withUnsafeBufferPointer { wp in
+                bias.withUnsafeBufferPointer { bp in
+                    x.withUnsafeMutableBufferPointer { xp in
+                        LayerNorm.forward(UnsafePointer(xp.baseAddress!), rows: rows, width: width, inStride: stride,
+                                          weight: wp.baseAddress!, bias: bp.baseAddress!, eps: eps,
+                                          into: xp.baseAddress!, outStride: stride)
+                    }
                 }
             }
+            var got: [Float] = [], want: [Double] = []
+            for r in 0..<rows {
+                for i in 0..<width { got.append(x[r * stride + i]); want.append(ref[r][i]) }
+                for i in width..<stride { XCTAssertEqual(x[r * stride + i], original[r * stride + i]) }
+            }
+            assertClose(got, want, "layernorm in place")
         }
-        var got: [Float] = [], want: [Double] = []
-        for r in 0..<rows {
-            for i in 0..<width { got.append(x[r * stride + i]); want.append(ref[r][i]) }
-            for i in width..<stride { XCTAssertEqual(x[r * stride + i], original[r * stride + i]) }
-        }
-        assertClose(got, want, "layernorm in place")
     }
 
     func testSoftmaxRowsStableWithLargeValuesAndLeadingDimension() {
-        var rng = SeededRNG(seed: 14)
-        for (rows, width, ld, magnitude) in [(1, 1, 1, Float(1)), (3, 7, 9, 1), (5, 33, 33, 1000), (17, 129, 130, 1e4), (400, 300, 301, 80)] {
-            var x = rng.floats(rows * ld, -magnitude, magnitude)
-            // Rows of huge equal-ish values: exp without subtracting the max would overflow.
-            for i in 0..<width { x[i] = 3e4 + Float(i % 3) }
-            let sentinel: Float = 42
-            for r in 0..<rows { for i in width..<ld { x[r * ld + i] = sentinel } }
-            var ref: [Double] = []
-            for r in 0..<rows {
-                let row = (0..<width).map { Double(x[r * ld + $0]) }
-                let m = row.max()!
-                let e = row.map { exp($0 - m) }
-                let s = e.reduce(0, +)
-                ref += e.map { $0 / s }
-            }
-            x.withUnsafeMutableBufferPointer { Softmax.rows($0.baseAddress!, rows: rows, width: width, ld: ld) }
-            var got: [Float] = []
-            for r in 0..<rows {
-                got += x[(r * ld)..<(r * ld + width)]
-                for i in width..<ld { XCTAssertEqual(x[r * ld + i], sentinel, "softmax wrote past width") }
-            }
-            XCTAssertFalse(got.contains { !$0.isFinite }, "softmax produced a non-finite value")
-            assertClose(got, ref, "softmax rows=\(rows) width=\(width) ld=\(ld) magnitude=\(magnitude)")
-            for r in 0..<rows {
-                let s = got[(r * width)..<((r + 1) * width)].reduce(0.0) { $0 + Double($1) }
-                XCTAssertEqual(s, 1, accuracy: 1e-5)
+        atEveryISALevel {
+            var rng = SeededRNG(seed: 14)
+            for (rows, width, ld, magnitude) in [(1, 1, 1, Float(1)), (3, 7, 9, 1), (5, 33, 33, 1000), (17, 129, 130, 1e4), (400, 300, 301, 80)] {
+                var x = rng.floats(rows * ld, -magnitude, magnitude)
+                // Rows of huge equal-ish values: exp without subtracting the max would overflow.
+                for i in 0..<width { x[i] = 3e4 + Float(i % 3) }
+                let sentinel: Float = 42
+                for r in 0..<rows { for i in width..<ld { x[r * ld + i] = sentinel } }
+                var ref: [Double] = []
+                for r in 0..<rows {
+                    let row = (0..<width).map { Double(x[r * ld + $0]) }
+                    let m = row.max()!
+                    let e = row.map { exp($0 - m) }
+                    let s = e.reduce(0, +)
+                    ref += e.map { $0 / s }
+                }
+                x.withUnsafeMutableBufferPointer { Softmax.rows($0.baseAddress!, rows: rows, width: width, ld: ld) }
+                var got: [Float] = []
+                for r in 0..<rows {
+                    got += x[(r * ld)..<(r * ld + width)]
+                    for i in width..<ld { XCTAssertEqual(x[r * ld + i], sentinel, "softmax wrote past width") }
+                }
+                XCTAssertFalse(got.contains { !$0.isFinite }, "softmax produced a non-finite value")
+                assertClose(got, ref, "softmax rows=\(rows) width=\(width) ld=\(ld) magnitude=\(magnitude)")
+                for r in 0..<rows {
+                    let s = got[(r * width)..<((r + 1) * width)].reduce(0.0) { $0 + Double($1) }
+                    XCTAssertEqual(s, 1, accuracy: 1e-5)
+                }
             }
         }
     }

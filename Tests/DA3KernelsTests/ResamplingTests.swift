@@ -33,34 +33,36 @@ final class ResamplingTests: XCTestCase {
     }
 
     func testBilinearAlignCornersUpDownAndSizeOne() {
-        var rng = SeededRNG(seed: 30)
-        let cases: [(Int, Int, Int, Int, Int)] = [
-            (3, 17, 9, 34, 18),    // up x2
-            (5, 17, 9, 61, 23),    // up, odd factors
-            (3, 37, 29, 11, 7),    // down
-            (2, 9, 17, 9, 17),     // identity size
-            (3, 1, 1, 5, 7),       // from 1x1
-            (3, 1, 6, 4, 1),       // from 1 row, to 1 column
-            (4, 7, 5, 1, 1),       // to 1x1 (takes the corner)
-            (1, 2, 3, 1, 8),       // mixed
-            (7, 64, 48, 128, 96),  // large enough for the parallel path
-        ]
-        for (channels, height, width, outHeight, outWidth) in cases {
-            let x = rng.floats(channels * height * width)
-            var y = [Float](repeating: .nan, count: channels * outHeight * outWidth)
-            x.withUnsafeBufferPointer { xp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    Resize.bilinearAlignCorners(xp.baseAddress!, channels: channels, height: height, width: width,
-                                                outHeight: outHeight, outWidth: outWidth, into: yp.baseAddress!)
+        atEveryISALevel {
+            var rng = SeededRNG(seed: 30)
+            let cases: [(Int, Int, Int, Int, Int)] = [
+                (3, 17, 9, 34, 18),    // up x2
+                (5, 17, 9, 61, 23),    // up, odd factors
+                (3, 37, 29, 11, 7),    // down
+                (2, 9, 17, 9, 17),     // identity size
+                (3, 1, 1, 5, 7),       // from 1x1
+                (3, 1, 6, 4, 1),       // from 1 row, to 1 column
+                (4, 7, 5, 1, 1),       // to 1x1 (takes the corner)
+                (1, 2, 3, 1, 8),       // mixed
+                (7, 64, 48, 128, 96),  // large enough for the parallel path
+            ]
+            for (channels, height, width, outHeight, outWidth) in cases {
+                let x = rng.floats(channels * height * width)
+                var y = [Float](repeating: .nan, count: channels * outHeight * outWidth)
+                x.withUnsafeBufferPointer { xp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        Resize.bilinearAlignCorners(xp.baseAddress!, channels: channels, height: height, width: width,
+                                                    outHeight: outHeight, outWidth: outWidth, into: yp.baseAddress!)
+                    }
                 }
-            }
-            let ref = bilinearReference(x, channels: channels, height: height, width: width, outHeight: outHeight, outWidth: outWidth)
-            assertClose(y, ref, "bilinear \(channels)x\(height)x\(width) -> \(outHeight)x\(outWidth)")
-            // align_corners=True keeps the four corners exactly.
-            if outHeight > 1 && outWidth > 1 {
-                for c in 0..<channels {
-                    XCTAssertEqual(y[c * outHeight * outWidth], x[c * height * width])
-                    XCTAssertEqual(y[(c + 1) * outHeight * outWidth - 1], x[(c + 1) * height * width - 1])
+                let ref = bilinearReference(x, channels: channels, height: height, width: width, outHeight: outHeight, outWidth: outWidth)
+                assertClose(y, ref, "bilinear \(channels)x\(height)x\(width) -> \(outHeight)x\(outWidth)")
+                // align_corners=True keeps the four corners exactly.
+                if outHeight > 1 && outWidth > 1 {
+                    for c in 0..<channels {
+                        XCTAssertEqual(y[c * outHeight * outWidth], x[c * height * width])
+                        XCTAssertEqual(y[(c + 1) * outHeight * outWidth - 1], x[(c + 1) * height * width - 1])
+                    }
                 }
             }
         }

@@ -148,6 +148,15 @@ void da3_touch_pages(void *memory, size_t bytes);
 /// A 64-bit checksum of `bytes` bytes (not cryptographic: it detects damaged or truncated files).
 uint64_t da3_checksum64(const void *data, size_t bytes, uint64_t seed);
 
+/// The instruction-set level the kernels run at: 1 portable C, 2 AVX2 + FMA, 3 AVX-512 (the CPU's
+/// level, lowered by the environment variable DA3_ISA=avx2|generic or by da3_limit_isa).
+int da3_kernel_isa(void);
+
+/// Caps the kernels' instruction-set level at `cap` (1 portable, 2 AVX2, 3 AVX-512: no cap) for
+/// every later call, and returns the previous cap. For tests that run the lower levels' bodies;
+/// availability answers cached before (e.g. GEMMF32.available) do not change.
+int da3_limit_isa(int cap);
+
 /// Loads OpenBLAS (libopenblas.so.0, or the CBLAS library named by the environment variable
 /// DA3_BLAS_LIBRARY) once, single-threaded; safe from any thread. Returns 1 when
 /// its products are available, 0 when it could not be loaded (da3_blas_error says why).
