@@ -6,6 +6,8 @@ public enum FastKernels: String, Sendable, Codable, CaseIterable {
     case bf16
     /// int8 linear layers (`vpdpbusd`, AVX512-VNNI), bfloat16 elsewhere: `Precision.int8`.
     case int8
+    /// int8 linear layers, FP32 elsewhere: `Precision.int8FP32`, where bfloat16 does not beat FP32.
+    case int8FP32 = "int8-fp32"
     /// No reduced-precision kernel is worth running here: `.fast` runs the exact FP32 kernels.
     case none
 }
@@ -15,7 +17,7 @@ public enum FastKernels: String, Sendable, Codable, CaseIterable {
 public struct FastKernelMeasurement: Sendable, Codable, Equatable {
     /// GFLOP/s of the FP32 product (`GEMMF32`).
     public var f32GFLOPs: Double
-    /// GFLOP/s of the bfloat16 product (`GEMMBF16`), its input conversion included.
+    /// GFLOP/s of the bfloat16 product (`GEMMBF16`), its input conversion included (0 without AVX512-BF16).
     public var bf16GFLOPs: Double
     /// GFLOP/s of the int8 product (`GEMMI8`), its input quantization included (nil without AVX512-VNNI).
     public var int8GFLOPs: Double?
@@ -30,13 +32,16 @@ public struct FastKernelMeasurement: Sendable, Codable, Equatable {
     /// forward; below this gain the rest of the fast path (conversions, other kernels) eats it.
     public static let requiredGain = 1.15
 
-    /// The fastest choice that beats the one below it by `requiredGain`: int8 over bfloat16 (its
-    /// attention and convolutions run in bfloat16, so bfloat16 must not lose to FP32 either),
-    /// bfloat16 over FP32, else none.
+    /// Per operator, the fastest kernel that beats the one below it by `requiredGain`. The linear
+    /// layers take int8 where it beats FP32 and bfloat16; attention and the convolutions take
+    /// bfloat16 only where it does not lose to FP32 (int8 with bfloat16 elsewhere), else FP32 (int8
+    /// with FP32 elsewhere). Without an int8 win: bfloat16 where it beats FP32, else none.
     public var choice: FastKernels {
         let gain = Self.requiredGain
-        if let int8GFLOPs, int8GFLOPs >= f32GFLOPs * gain, int8GFLOPs >= bf16GFLOPs * gain, bf16GFLOPs >= f32GFLOPs {
-            return .int8
+        let bf16Holds = bf16GFLOPs >= f32GFLOPs
+        if let int8GFLOPs, int8GFLOPs >= f32GFLOPs * gain {
+            if !bf16Holds { return .int8FP32 }
+            if int8GFLOPs >= bf16GFLOPs * gain { return .int8 }
         }
         return bf16GFLOPs >= f32GFLOPs * gain ? .bf16 : .none
     }
@@ -47,10 +52,11 @@ public struct FastKernelMeasurement: Sendable, Codable, Equatable {
 /// On a Zen 4 core bfloat16 is well ahead; on Intel Xeon cores with two FP32 FMA ports it is not
 /// (the reason `--precision fast` measures before it picks).
 public enum FastKernelProbe {
-    /// nil where the CPU has no bfloat16 kernel (nothing to compare).
+    /// nil where the CPU has neither a bfloat16 nor an int8 kernel (nothing to compare).
     public static func measure(rows: Int = 720, inFeatures: Int = 384, outFeatures: Int = 1536,
                                repeats: Int = 5) -> FastKernelMeasurement? {
-        guard Precision.fastAvailable, GEMMF32.available else { return nil }
+        let hasBF16 = Precision.fastAvailable
+        guard hasBF16 || GEMMI8.available, GEMMF32.available else { return nil }
         var generator = SplitMix(seed: 0x0DA3)
         let x = (0..<rows * inFeatures).map { _ in generator.nextUnit() }
         let w = (0..<outFeatures * inFeatures).map { _ in generator.nextUnit() * 0.05 }
@@ -72,6 +78,7 @@ public enum FastKernelProbe {
             }
         }
         func runBF16() {
+            guard hasBF16 else { return }
             x.withUnsafeBufferPointer { xp in
                 xb.withUnsafeMutableBufferPointer { Elementwise.toBF16(xp.baseAddress!, into: $0.baseAddress!, count: rows * inFeatures) }
             }
@@ -93,11 +100,11 @@ public enum FastKernelProbe {
         var best = (f32: Double.infinity, bf16: Double.infinity, int8: Double.infinity)
         for _ in 0..<repeats {  // interleaved, so a burst of load elsewhere hits all
             best.f32 = min(best.f32, seconds(runF32))
-            best.bf16 = min(best.bf16, seconds(runBF16))
+            if hasBF16 { best.bf16 = min(best.bf16, seconds(runBF16)) }
             if packedI8 != nil { best.int8 = min(best.int8, seconds(runI8)) }
         }
         let flops = 2.0 * Double(rows * inFeatures * outFeatures)
-        return FastKernelMeasurement(f32GFLOPs: flops / best.f32 / 1e9, bf16GFLOPs: flops / best.bf16 / 1e9,
+        return FastKernelMeasurement(f32GFLOPs: flops / best.f32 / 1e9, bf16GFLOPs: hasBF16 ? flops / best.bf16 / 1e9 : 0,
                                      int8GFLOPs: packedI8 == nil ? nil : flops / best.int8 / 1e9)
     }
 

@@ -16,6 +16,11 @@ public enum Precision: String, Sendable, CaseIterable {
     /// FP32 scaling. Needs AVX512-VNNI and AVX512-BF16; depth correlation with exact about 0.9999
     /// (synthetic weights, `FullSizeGoldenTests`).
     case int8
+    /// The transformer's linear layers in int8 as `.int8`, everything else FP32 as `.exact`
+    /// (attention products, the head's convolutions): for CPUs whose bfloat16 products do not beat
+    /// FP32 (Intel Xeon cores with two FP32 FMA ports) or that have none (AVX512-VNNI without
+    /// AVX512-BF16). Needs AVX512-VNNI only.
+    case int8FP32 = "int8-fp32"
 
     /// Whether `.fast` runs natively on this CPU.
     public static var fastAvailable: Bool { da3_bf16_available() != 0 }
@@ -23,6 +28,12 @@ public enum Precision: String, Sendable, CaseIterable {
     /// Whether `.int8` runs natively on this CPU.
     public static var int8Available: Bool { fastAvailable && GEMMI8.available }
 
+    /// Whether `.int8FP32` runs natively on this CPU.
+    public static var int8FP32Available: Bool { GEMMI8.available && GEMMF32.available }
+
     /// Whether attention and the head's convolutions run their bfloat16 kernels (`.fast`, `.int8`).
-    public var usesBF16: Bool { self != .exact }
+    public var usesBF16: Bool { self == .fast || self == .int8 }
+
+    /// Whether the transformer's linear layers run the int8 kernel (`.int8`, `.int8FP32`).
+    public var usesInt8: Bool { self == .int8 || self == .int8FP32 }
 }

@@ -85,7 +85,7 @@ public final class DepthEstimator: Sendable {
     private static func choose(_ precision: Precision, fastKernels: FastKernelPolicy, weightCache: WeightCache?,
                                device: ComputeDevice) throws -> PrecisionChoice {
         guard device == .cpu else {
-            if precision == .int8 || (precision == .fast && fastKernels != .measured) {
+            if precision.usesInt8 || (precision == .fast && fastKernels != .measured) {
                 throw PrecisionError.bf16NeedsCPU
             }
             return .asRequested(precision, reason: precision == .fast ? "the device's FP16 path" : "as requested")

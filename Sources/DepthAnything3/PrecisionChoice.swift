@@ -11,6 +11,9 @@ public enum FastKernelPolicy: String, Sendable {
     /// int8 linear layers without measuring (`--precision int8`, `Precision.int8`); refused where
     /// the CPU lacks AVX512-VNNI or AVX512-BF16.
     case int8
+    /// int8 linear layers with FP32 elsewhere, without measuring (`--precision int8-fp32`,
+    /// `Precision.int8FP32`); refused where the CPU lacks AVX512-VNNI.
+    case int8FP32 = "int8-fp32"
 
     /// The kernels this policy names (nil: measure).
     var named: FastKernels? { self == .measured ? nil : FastKernels(rawValue: rawValue) }
@@ -22,7 +25,27 @@ extension FastKernels {
         switch self {
         case .bf16: .fast
         case .int8: .int8
+        case .int8FP32: .int8FP32
         case .none: .exact
+        }
+    }
+
+    /// Whether this CPU can run these kernels.
+    var available: Bool {
+        switch self {
+        case .bf16: Precision.fastAvailable
+        case .int8: Precision.int8Available
+        case .int8FP32: Precision.int8FP32Available
+        case .none: true
+        }
+    }
+
+    /// The error for asking for these kernels by name where the CPU cannot run them.
+    var unavailable: PrecisionError {
+        switch self {
+        case .bf16, .none: .fastUnavailable
+        case .int8: .int8Unavailable
+        case .int8FP32: .int8FP32Unavailable
         }
     }
 
@@ -31,6 +54,7 @@ extension FastKernels {
         switch self {
         case .bf16: "bfloat16 products"
         case .int8: "int8 linear layers (bfloat16 attention and convolutions)"
+        case .int8FP32: "int8 linear layers (FP32 attention and convolutions)"
         case .none: "the exact FP32 kernels"
         }
     }
@@ -39,10 +63,11 @@ extension FastKernels {
 /// What the engine runs for a requested precision, and why (`--timings` and `--json` show it).
 ///
 /// `DA3_FAST_KERNELS` overrides the measurement for tests and experiments: `none` behaves as a
-/// CPU without any usable fast kernel (`.fast` runs exact; `bf16` and `int8` requests are refused
-/// as on a CPU without them), `bf16` or `int8` forces those kernels, `auto` (or unset) measures.
+/// CPU without any usable fast kernel (`.fast` runs exact; `bf16`, `int8` and `int8-fp32` requests
+/// are refused as on a CPU without them), `bf16`, `int8` or `int8-fp32` forces those kernels, `auto`
+/// (or unset) measures.
 public struct PrecisionChoice: Sendable, Equatable {
-    /// What was asked for: "exact", "fast", "bf16" or "int8".
+    /// What was asked for: "exact", "fast", "bf16", "int8" or "int8-fp32".
     public let requested: String
     /// The arithmetic that runs.
     public let used: Precision
@@ -63,8 +88,8 @@ public struct PrecisionChoice: Sendable, Equatable {
     /// keeps the measurement per CPU, thread count and executable build.
     public static func cpu(_ precision: Precision, policy: FastKernelPolicy = .measured,
                            cacheDirectory: URL? = nil) throws -> PrecisionChoice {
-        // `.int8` asked for directly is the int8 policy; `.fast` follows the policy.
-        let policy = precision == .int8 ? .int8 : policy
+        // `.int8` or `.int8FP32` asked for directly is that policy; `.fast` follows the policy.
+        let policy: FastKernelPolicy = precision == .int8 ? .int8 : precision == .int8FP32 ? .int8FP32 : policy
         guard precision != .exact else { return .asRequested(precision) }
         let requested = policy == .measured ? "fast" : policy.rawValue
         func choice(_ kernels: FastKernels, _ reason: String, _ measurement: FastKernelMeasurement? = nil) -> PrecisionChoice {
@@ -72,29 +97,25 @@ public struct PrecisionChoice: Sendable, Equatable {
                             measurement: measurement)
         }
         let override = ProcessInfo.processInfo.environment["DA3_FAST_KERNELS"]?.lowercased() ?? "auto"
-        guard ["none", "bf16", "int8", "auto", ""].contains(override) else { throw PrecisionError.unknownOverride(override) }
+        guard ["none", "bf16", "int8", "int8-fp32", "auto", ""].contains(override) else {
+            throw PrecisionError.unknownOverride(override)
+        }
         let simulatedNone = override == "none"  // as a CPU without any reduced-precision kernel
-        switch policy.named {
-        case .bf16?:
-            guard Precision.fastAvailable && !simulatedNone else { throw PrecisionError.fastUnavailable }
-            return choice(.bf16, "bfloat16 products, as requested")
-        case .int8?:
-            guard Precision.int8Available && !simulatedNone else { throw PrecisionError.int8Unavailable }
-            return choice(.int8, "\(FastKernels.int8.label), as requested")
-        case .none?, nil:
-            break
+        if let named = policy.named, named != .none {
+            guard named.available && !simulatedNone else { throw named.unavailable }
+            return choice(named, "\(named.label), as requested")
         }
         if simulatedNone {
             return choice(.none, "DA3_FAST_KERNELS=none: no fast kernel allowed; running the exact FP32 kernels")
         }
         if let forced = FastKernels(rawValue: override), forced != .none {
-            guard forced == .bf16 ? Precision.fastAvailable : Precision.int8Available else {
+            guard forced.available else {
                 return choice(.none, "DA3_FAST_KERNELS=\(override) but this CPU cannot run it; running the exact FP32 kernels")
             }
             return choice(forced, "\(forced.label) (DA3_FAST_KERNELS=\(override))")
         }
-        guard Precision.fastAvailable else {
-            return choice(.none, "this CPU has no AVX512-BF16 (which every reduced-precision mode needs); running the exact FP32 kernels")
+        guard Precision.fastAvailable || Precision.int8FP32Available else {
+            return choice(.none, "this CPU has neither AVX512-BF16 nor AVX512-VNNI (one of which every reduced-precision mode needs); running the exact FP32 kernels")
         }
         let cache = cacheDirectory.map { FastKernelMeasurementCache(directory: $0) }
         guard let measurement = cache?.read() ?? FastKernelProbe.measure() else {
@@ -102,8 +123,9 @@ public struct PrecisionChoice: Sendable, Equatable {
         }
         cache?.write(measurement)
         let int8Rate = measurement.int8GFLOPs.map { String(format: ", int8 %.0f", $0) } ?? ""
-        let rates = String(format: "FP32 %.0f, bfloat16 %.0f%@ GFLOP/s measured on %@", measurement.f32GFLOPs,
-                           measurement.bf16GFLOPs, int8Rate, CPUInfo.current.modelName)
+        let bf16Rate = measurement.bf16GFLOPs > 0 ? String(format: ", bfloat16 %.0f", measurement.bf16GFLOPs) : ""
+        let rates = String(format: "FP32 %.0f%@%@ GFLOP/s measured on %@", measurement.f32GFLOPs, bf16Rate, int8Rate,
+                           CPUInfo.current.modelName)
         let kernels = measurement.choice
         return kernels == .none
             ? choice(.none, "no reduced-precision kernel is faster here (\(rates)); running the exact FP32 kernels", measurement)

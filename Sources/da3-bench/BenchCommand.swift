@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("depth-dir"), help: "Write each size's depth map (last run) as depth_HxW.npy into this directory (the harness compares it with PyTorch).")
     var depthDir: String?
 
-    @Option(help: "Engine precision: exact (FP32, default), fast (bfloat16 products; needs AVX512-BF16) or int8 (int8 linear layers; needs AVX512-VNNI too).")
+    @Option(help: "Engine precision: exact (FP32, default), fast (bfloat16 products; needs AVX512-BF16), int8 (int8 linear layers; needs AVX512-VNNI too) or int8-fp32 (int8 linear layers, FP32 elsewhere; needs AVX512-VNNI).")
     var precision: String = "exact"
 
     @Flag(help: "Only time the individual kernels (convolutions, attention, linear layers) on DA3-Small shapes.")
@@ -66,7 +66,7 @@ struct BenchCommand: ParsableCommand {
         }
         let peerResults = try peers.map { try PeerResults(path: $0) }
         guard let precisionMode = Precision(rawValue: precision) else {
-            throw ValidationError("unknown precision '\(precision)': expected exact, fast or int8")
+            throw ValidationError("unknown precision '\(precision)': expected exact, fast, int8 or int8-fp32")
         }
 
         var clock = Stopwatch()

@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("gpu-precision"), help: "litert, gpu: the GPU delegate's arithmetic, fp32 (as exported), fp16 (faster on real GPUs, less exact) or default (LiteRT's choice).")
     var gpuPrecision: String = LiteRTGPUPrecision.fp32.rawValue
 
-    @Option(name: .long, help: "native: exact (FP32, matches the official model), fast (the fastest reduced-precision kernels this CPU has, picked by a short measurement that is cached: int8 or bfloat16 products where they beat FP32, otherwise the exact kernels, and a note says so; with --device vulkan: FP16 operands with FP32 accumulation, needs shaderFloat16), bf16 (bfloat16 products and attention without measuring; needs AVX512-BF16; depth correlation with exact about 0.99996) or int8 (int8 linear layers, bfloat16 elsewhere; needs AVX512-VNNI too; about 0.99992).")
+    @Option(name: .long, help: "native: exact (FP32, matches the official model), fast (the fastest reduced-precision kernels this CPU has, picked by a short measurement that is cached: int8 or bfloat16 products where they beat FP32, otherwise the exact kernels, and a note says so; with --device vulkan: FP16 operands with FP32 accumulation, needs shaderFloat16), bf16 (bfloat16 products and attention without measuring; needs AVX512-BF16; depth correlation with exact about 0.99996), int8 (int8 linear layers, bfloat16 elsewhere; needs AVX512-VNNI too; about 0.99992) or int8-fp32 (int8 linear layers, FP32 elsewhere; needs AVX512-VNNI only; what fast picks where bfloat16 does not beat FP32).")
     var precision: String = "exact"
 
     @Option(name: .customLong("weight-cache"), help: ArgumentHelp("native: directory for packed weights kept between runs (later loads of the same checkpoint map them instead of packing again; results identical), or 'off'. (default: $DA3_WEIGHT_CACHE, else $XDG_CACHE_HOME/da3/weights, else ~/.cache/da3/weights)", valueName: "dir"))
@@ -35,7 +35,7 @@ struct ModelOptions: ParsableArguments {
         }
         let named = FastKernelPolicy(rawValue: precision.lowercased()).flatMap { $0 == .measured ? nil : $0 }
         guard let precisionMode = named != nil ? .fast : Precision(rawValue: precision.lowercased()) else {
-            throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast, bf16 or int8)")
+            throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast, bf16, int8 or int8-fp32)")
         }
         if backend == "litert" {
             if device != .cpu {

@@ -63,7 +63,7 @@ struct ImagesCommand: ParsableCommand {
     @Option(name: .customLong("ray-pose-seed"), help: "--use-ray-pose: seed of the RANSAC draws (default 0; they equal the official code's after torch.manual_seed(seed)).")
     var rayPoseSeed: UInt64?
 
-    @Option(name: .long, help: "exact (FP32, matches the official model), fast (the fastest reduced-precision kernels this CPU has, by a cached measurement; exact where none is faster) or int8 (int8 linear layers; needs AVX512-VNNI and AVX512-BF16).")
+    @Option(name: .long, help: "exact (FP32, matches the official model), fast (the fastest reduced-precision kernels this CPU has, by a cached measurement; exact where none is faster) int8 (int8 linear layers; needs AVX512-VNNI and AVX512-BF16) or int8-fp32 (int8 linear layers, FP32 elsewhere; needs AVX512-VNNI).")
     var precision: String = "exact"
 
     @Option(name: .customLong("conf-thresh-percentile"), help: "glb, ply, colmap: drop points below this confidence percentile (as the official exporters).")
@@ -129,7 +129,7 @@ struct ImagesCommand: ParsableCommand {
         }
         // fast: the kernels `PrecisionChoice` measures best here (the exact ones where none is faster).
         guard let precisionMode = Precision(rawValue: precision.lowercased()) else {
-            throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast or int8)")
+            throw UsageError("--precision: unknown precision '\(precision)' (expected exact, fast, int8 or int8-fp32)")
         }
         var cameras: [SceneCamera]?
         var colmapPoses: URL?

@@ -31,7 +31,7 @@ final class FastKernelChoiceCLITests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("fast.npy"))),
                        try Data(contentsOf: URL(fileURLWithPath: path("exact.npy"))))
         // Asking for a missing kernel by name is refused, without output.
-        for named in ["bf16", "int8"] {
+        for named in ["bf16", "int8", "int8-fp32"] {
             let (r, _) = try run(named, environment: ["DA3_FAST_KERNELS": "none"], output: "\(named).npy")
             XCTAssertEqual(r.status, 1)
             XCTAssertTrue(r.stderr.contains("--precision \(named) needs a CPU with"), r.stderr)
@@ -87,31 +87,43 @@ final class FastKernelChoiceCLITests: TemporaryDirectoryTestCase {
 
     /// `--precision int8` runs, close to exact, and its packed int8 weights come back from the
     /// weight cache bit for bit.
-    func testInt8RunsAndIsCached() throws {
-        try XCTSkipUnless(Precision.int8Available, "this CPU has no AVX512-VNNI with AVX512-BF16")
-        let cache = tempDir.appendingPathComponent("cache")
-        var outputs: [[Float]] = []
-        for (index, expectedCache) in ["written", "loaded"].enumerated() {
-            let (r, choice) = try run("int8", ["--weight-cache", cache.path], output: "i\(index).npy")
-            XCTAssertEqual(r.status, 0, r.stderr)
-            XCTAssertEqual(choice?["used"] as? String, "int8")
-            let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
-            XCTAssertEqual(summary?["weight_cache"] as? String, expectedCache)
-            outputs.append(try NPYReader.read(URL(fileURLWithPath: path("i\(index).npy"))).values)
-        }
-        XCTAssertEqual(outputs[0], outputs[1])
+    /// Both int8 modes (bfloat16 or FP32 attention and convolutions) run, are cached, and stay close to exact.
+    func testInt8ModesRunAndAreCached() throws {
         let (exact, _) = try run("exact", output: "exact.npy")
         XCTAssertEqual(exact.status, 0, exact.stderr)
         let reference = try NPYReader.read(URL(fileURLWithPath: path("exact.npy"))).values
-        XCTAssertNotEqual(outputs[0], reference)
-        XCTAssertGreaterThan(Metrics.pearson(outputs[0], reference), 0.999)
+        var modes: [[Float]] = []
+        for (mode, available) in [("int8", Precision.int8Available), ("int8-fp32", Precision.int8FP32Available)] where available {
+            let cache = tempDir.appendingPathComponent("cache-\(mode)")
+            var outputs: [[Float]] = []
+            for (index, expectedCache) in ["written", "loaded"].enumerated() {
+                let (r, choice) = try run(mode, ["--weight-cache", cache.path], output: "\(mode)-\(index).npy")
+                XCTAssertEqual(r.status, 0, r.stderr)
+                XCTAssertEqual(choice?["used"] as? String, mode)
+                let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+                XCTAssertEqual(summary?["weight_cache"] as? String, expectedCache)
+                outputs.append(try NPYReader.read(URL(fileURLWithPath: path("\(mode)-\(index).npy"))).values)
+            }
+            XCTAssertEqual(outputs[0], outputs[1], mode)
+            XCTAssertNotEqual(outputs[0], reference, mode)
+            XCTAssertGreaterThan(Metrics.pearson(outputs[0], reference), 0.999, mode)
+            modes.append(outputs[0])
+        }
+        if modes.count == 2 { XCTAssertNotEqual(modes[0], modes[1], "int8-fp32 runs attention and convolutions in FP32") }
+        // Forcing int8-fp32 under `fast` reports it.
+        guard Precision.int8FP32Available else { return }
+        let (forced, choice) = try run("fast", environment: ["DA3_FAST_KERNELS": "int8-fp32"], output: "forced.npy")
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertEqual(choice?["kernels"] as? String, "int8-fp32")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("forced.npy"))),
+                       try Data(contentsOf: URL(fileURLWithPath: path("int8-fp32-0.npy"))))
     }
 
     func testBadOverrideAndBF16OnVulkanAreRefused() throws {
         let (bad, _) = try run("fast", environment: ["DA3_FAST_KERNELS": "int4"], output: "d.npy")
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("DA3_FAST_KERNELS='int4'"), bad.stderr)
-        for named in ["bf16", "int8"] {
+        for named in ["bf16", "int8", "int8-fp32"] {
             let (vulkan, _) = try run(named, ["--device", "vulkan"], output: "v.npy")
             XCTAssertEqual(vulkan.status, 1)
             XCTAssertTrue(vulkan.stderr.contains("--precision \(named) is a CPU mode"), vulkan.stderr)

@@ -7,10 +7,17 @@ final class FastKernelChoiceTests: XCTestCase {
         XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 200, bf16GFLOPs: 340).choice, .bf16)  // Zen 4-like
         XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 229, bf16GFLOPs: 150).choice, .none)  // Xeon-like
         XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 200, bf16GFLOPs: 220).choice, .none)  // within noise
-        // int8 must beat bfloat16 clearly, and bfloat16 (its attention) must not lose to FP32.
+        // int8 must beat bfloat16 clearly to come with bfloat16 attention and convolutions.
         XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 200, bf16GFLOPs: 340, int8GFLOPs: 600).choice, .int8)
         XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 200, bf16GFLOPs: 340, int8GFLOPs: 360).choice, .bf16)
-        XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 229, bf16GFLOPs: 150, int8GFLOPs: 400).choice, .none)
+        XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 200, bf16GFLOPs: 210, int8GFLOPs: 400).choice, .int8)
+        // Where bfloat16 loses to FP32 (Xeon-like) or is missing (AVX512-VNNI without BF16), int8
+        // linear layers that beat FP32 come with FP32 attention and convolutions.
+        XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 229, bf16GFLOPs: 150, int8GFLOPs: 400).choice, .int8FP32)
+        XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 200, bf16GFLOPs: 190, int8GFLOPs: 400).choice, .int8FP32)
+        XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 229, bf16GFLOPs: 0, int8GFLOPs: 400).choice, .int8FP32)
+        XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 229, bf16GFLOPs: 0, int8GFLOPs: 240).choice, .none)
+        XCTAssertEqual(FastKernelMeasurement(f32GFLOPs: 229, bf16GFLOPs: 0).choice, .none)
     }
 
     func testCPUInfoReadsTheFirstProcessor() {
@@ -40,5 +47,14 @@ final class FastKernelChoiceTests: XCTestCase {
         XCTAssertGreaterThan(m.f32GFLOPs, 0)
         XCTAssertGreaterThan(m.bf16GFLOPs, 0)
         XCTAssertEqual(m.int8GFLOPs != nil, GEMMI8.available)
+    }
+
+    /// int8 with FP32 elsewhere: the linear layers in int8, attention and the rest as exact.
+    func testInt8FP32UsesInt8ProductsOnly() {
+        XCTAssertTrue(Precision.int8FP32.usesInt8)
+        XCTAssertFalse(Precision.int8FP32.usesBF16)
+        XCTAssertTrue(Precision.int8.usesInt8 && Precision.int8.usesBF16)
+        XCTAssertFalse(Precision.exact.usesInt8 || Precision.fast.usesInt8)
+        XCTAssertEqual(Precision(rawValue: "int8-fp32"), .int8FP32)
     }
 }

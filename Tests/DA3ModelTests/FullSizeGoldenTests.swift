@@ -46,6 +46,14 @@ final class FullSizeGoldenTests: XCTestCase {
         try check(.small, height: 504, width: 280, precision: .int8)
     }
 
+    /// int8 linear layers with FP32 attention and convolutions (what `fast` picks where bfloat16
+    /// does not beat FP32).
+    func testInt8FP32Precision896x504() throws {
+        try XCTSkipUnless(Precision.int8FP32Available, "this CPU has no AVX512-VNNI")
+        try check(.small, height: 896, width: 504, precision: .int8FP32)
+        Self.networks[ModelConfig.small.name + "/" + Precision.int8FP32.rawValue] = nil
+    }
+
     private func check(_ config: ModelConfig, height: Int, width: Int, precision: Precision = .exact) throws {
         let net = try Self.network(config, precision: precision)
         let preset = String(config.name.dropFirst("da3-".count))

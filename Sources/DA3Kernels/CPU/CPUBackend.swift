@@ -20,6 +20,7 @@ public final class CPUBackend: ComputeBackend {
     public init(precision: Precision = .exact) throws {
         if precision == .fast && !Precision.fastAvailable { throw PrecisionError.fastUnavailable }
         if precision == .int8 && !Precision.int8Available { throw PrecisionError.int8Unavailable }
+        if precision == .int8FP32 && !Precision.int8FP32Available { throw PrecisionError.int8FP32Unavailable }
         self.precision = precision
     }
 
@@ -76,6 +77,8 @@ public enum PrecisionError: Error, CustomStringConvertible {
     case unknownOverride(String)
     /// int8 kernels were asked for on a CPU without AVX512-VNNI and AVX512-BF16.
     case int8Unavailable
+    /// int8 kernels with FP32 elsewhere were asked for on a CPU without AVX512-VNNI.
+    case int8FP32Unavailable
     /// bfloat16 or int8 kernels were asked for on a device other than the CPU.
     case bf16NeedsCPU
 
@@ -85,10 +88,12 @@ public enum PrecisionError: Error, CustomStringConvertible {
             return "--precision bf16 needs a CPU with AVX512-BF16; this one lacks it (--precision fast picks what this CPU has)"
         case .int8Unavailable:
             return "--precision int8 needs a CPU with AVX512-VNNI and AVX512-BF16; this one lacks them (--precision fast picks what this CPU has)"
+        case .int8FP32Unavailable:
+            return "--precision int8-fp32 needs a CPU with AVX512-VNNI; this one lacks it (--precision fast picks what this CPU has)"
         case .bf16NeedsCPU:
             return "bf16 and int8 precisions are CPU modes; on a Vulkan device use --precision fast (FP16)"
         case .unknownOverride(let value):
-            return "DA3_FAST_KERNELS='\(value)' is not one of auto, bf16, none"
+            return "DA3_FAST_KERNELS='\(value)' is not one of auto, bf16, int8, int8-fp32, none"
         }
     }
 }

@@ -49,7 +49,7 @@ public struct CPULinear: Sendable {
             }
             return PackedWeights(storage: storage, inFeatures: inFeatures, outFeatures: outFeatures)
         }
-        if precision == .int8 && GEMMI8.supports(inFeatures: inFeatures) {
+        if precision.usesInt8 && GEMMI8.supports(inFeatures: inFeatures) {
             weights = .packedI8(try pack {
                 PackedI8Weights(weight: $0, inFeatures: inFeatures, outFeatures: outFeatures, rowScale: $1)
             })
@@ -97,7 +97,7 @@ public struct CPULinear: Sendable {
         return packed
     }
 
-    /// The int8 panels, if packed so (`Precision.int8`).
+    /// The int8 panels, if packed so (`Precision.int8`, `.int8FP32`).
     var packedI8: PackedI8Weights? {
         guard case .packedI8(let packed) = weights else { return nil }
         return packed

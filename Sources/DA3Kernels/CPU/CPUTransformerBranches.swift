@@ -3,7 +3,8 @@
 /// after, while both are in cache; LayerScale is folded into proj at load and the residual is added
 /// by the projection's product itself. `Precision.fast` runs the products and attention in bfloat16
 /// with FP32 accumulation (LayerNorm, q/k norm, RoPE, softmax and the residual stay FP32);
-/// `Precision.int8` runs the products in int8 (`GEMMI8`) and attention in bfloat16.
+/// `Precision.int8` runs the products in int8 (`GEMMI8`) and attention in bfloat16; `.int8FP32` the
+/// products in int8 and attention in FP32.
 public struct CPUAttention: Sendable {
     let dim: Int, heads: Int, headDim: Int
     let norm: CPULayerNorm
@@ -42,7 +43,7 @@ public struct CPUAttention: Sendable {
             let prepare: GEMMF32.OutputRows? = qkNormTable.isEmpty && !usesRoPE ? nil : { first, count in
                 prepareQK(qkvBuf, tokens: first..<(first + count), positions: positions, rope: rope)
             }
-            if precision == .int8, qkv.packedI8 != nil, proj.packedI8 != nil {
+            if precision.usesInt8, qkv.packedI8 != nil, proj.packedI8 != nil {
                 qkv.forwardI8(nil, rows: tokens, input: { first, count, into in
                     norm(stream + first * d, rows: count, into: into, parallel: false)
                 }, output: prepare, into: qkvBuf)
@@ -128,10 +129,11 @@ public struct CPUMLP: Sendable {
     func forward(_ x: inout Tensor, workspace: BlockWorkspace) {
         if gated { return forwardSwiGLU(&x) }
         let tokens = x.shape[0], d = fc1.inFeatures
-        if precision == .exact { workspace.reserveHidden(tokens: tokens, dim: d, hidden: fc1.outFeatures) }
+        let int8 = precision.usesInt8 && fc1.packedI8 != nil && fc2.packedI8 != nil
+        if !precision.usesBF16 && !int8 { workspace.reserveHidden(tokens: tokens, dim: d, hidden: fc1.outFeatures) }
         x.data.withUnsafeMutableBufferPointer { xb in
             let xp = xb.baseAddress!, stream = UnsafePointer(xb.baseAddress!)
-            if precision == .int8, fc1.packedI8 != nil, fc2.packedI8 != nil {
+            if int8 {
                 CPULinear.mlpI8(fc1, fc2, rows: tokens, input: { first, count, into in
                     norm(stream + first * d, rows: count, into: into, parallel: false)
                 }, accumulatingInto: xp)

@@ -38,7 +38,7 @@ public final class VulkanBackend: ComputeBackend, @unchecked Sendable {
     /// FP16 (products exact in FP32, FP32 accumulation and epilogues; LayerNorm, attention and the
     /// head in FP32); it needs a device opened with `fp16: true` and is refused on one without FP16.
     public init(device: VulkanDevice, precision: Precision = .exact) throws {
-        if precision == .int8 {
+        if precision.usesInt8 {
             throw VulkanError.invalidArgument("int8 precision is a CPU mode; on \(device.info.label) use fast (FP16) or exact")
         }
         if precision == .fast {
