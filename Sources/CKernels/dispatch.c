@@ -1,4 +1,4 @@
-// The instruction-set level every kernel dispatches on (see da3_isa_level in dispatch.h).
+// The instruction-set level every kernel dispatches on (see da3_detect_isa in dispatch.h).
 #include <stdlib.h>
 #include <string.h>
 #include "ckernels.h"
@@ -26,7 +26,7 @@ static enum da3_isa environment_limit(void) {
 static int level = DA3_ISA_UNKNOWN;  // the CPU's level capped by DA3_ISA, found once
 static int limit = DA3_ISA_AVX512;   // da3_limit_isa's cap
 
-enum da3_isa da3_isa_level(void) {
+enum da3_isa da3_detect_isa(void) {
     int found = __atomic_load_n(&level, __ATOMIC_RELAXED);
     if (found == DA3_ISA_UNKNOWN) {
         enum da3_isa cpu = hardware_level(), cap = environment_limit();
@@ -41,7 +41,7 @@ int da3_limit_isa(int cap) {
     return __atomic_exchange_n(&limit, cap < DA3_ISA_GENERIC ? DA3_ISA_AVX512 : cap, __ATOMIC_RELAXED);
 }
 
-int da3_kernel_isa(void) { return da3_isa_level(); }
+int da3_kernel_isa(void) { return da3_detect_isa(); }
 #else
 int da3_limit_isa(int cap) { (void)cap; return 0; }
 int da3_kernel_isa(void) { return 1; }

@@ -19,10 +19,6 @@ public enum AllocatorTuning {
         GEMM.preload()
     }
 
-    /// Starts loading BLAS on a thread of its own now (``configureForEngine()`` does it too): for a
-    /// process that has other work before it configures the engine, such as parsing its arguments.
-    public static func preloadBLAS() { GEMM.preload() }
-
     /// Maps up to `bytes` of fresh heap memory now, in whole MB, while `keepGoing()` says there is
     /// time (it is asked before every MB), and leaves it free at the heap top: the next allocations
     /// of this thread (a first forward's activations) then use memory that is already mapped instead

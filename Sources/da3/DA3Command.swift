@@ -17,11 +17,12 @@ struct DA3Command: ParsableCommand {
             """,
         subcommands: [DepthCommand.self, ImagesCommand.self, InfoCommand.self, ConvertCommand.self, DevicesCommand.self])
 
-    /// The commands that run the engine start loading BLAS on a thread of its own before their
-    /// arguments are parsed: the parse takes ~4 ms of the main thread while the other core idles.
+    /// The commands that run the engine set the process up for it before their arguments are
+    /// parsed, so that BLAS loads on a thread of its own meanwhile: the parse takes ~4 ms of the
+    /// main thread while the other core idles.
     static func main() {
         if let command = CommandLine.arguments.dropFirst().first, command == "depth" || command == "images" {
-            AllocatorTuning.preloadBLAS()
+            AllocatorTuning.configureForEngine()
         }
         main(nil)
     }

@@ -57,7 +57,6 @@ struct DepthCommand: ParsableCommand {
     @OptionGroup(title: "Reporting") var reporting: ReportingOptions
 
     func run() throws {
-        AllocatorTuning.configureForEngine()
         do {
             try DepthBatch(try plan()).run()
         } catch let error as ExitCode {

@@ -82,7 +82,6 @@ struct ImagesCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        AllocatorTuning.configureForEngine()
         do {
             try SceneRun(try plan()).run()
         } catch let error as ExitCode {
